@@ -1,0 +1,18 @@
+from ninja import NinjaAPI
+
+from roadie.api import errors
+from roadie.api.auth import DEFAULT_AUTH
+from roadie.api.v1 import accounts, customers, tickets
+
+api = NinjaAPI(
+    title="Roadie API",
+    version="1",
+    description="After-sales service desk: tickets, customers, contracts, deployments.",
+    auth=DEFAULT_AUTH,
+    urls_namespace="api-v1",
+    docs_url="/docs",
+)
+errors.install(api)
+api.add_router("", accounts.router)
+api.add_router("", customers.router)
+api.add_router("", tickets.router)

@@ -1,0 +1,261 @@
+import re
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from roadie.customers.models import Deployment, Module, Organization
+
+NUMBER_PREFIX = "RD-"
+NUMBER_RE = re.compile(r"^RD-(\d{1,18})$", re.IGNORECASE)
+
+
+class Severity(models.TextChoices):
+    # Stored as text; alphabetical order is general < important < urgent, so ordering by
+    # "-severity" puts urgent first and an index on it serves the queue.
+    URGENT = "urgent", _("Urgent")
+    IMPORTANT = "important", _("Important")
+    GENERAL = "general", _("General")
+
+
+SEVERITY_DEFINITIONS = {
+    Severity.URGENT: _("The system is fully unavailable."),
+    Severity.IMPORTANT: _("A core function is broken, but the system still runs."),
+    Severity.GENERAL: _("A minor bug or a usability issue."),
+}
+
+
+class Kind(models.TextChoices):
+    INCIDENT = "incident", _("Incident")
+    DEFECT = "defect", _("Defect")
+    CHANGE_REQUEST = "change_request", _("Change request")
+    QUESTION = "question", _("Question")
+    SECURITY = "security", _("Security")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING = "waiting", _("Waiting on customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING})
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("organization"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    severity = models.CharField(_("severity"), max_length=16, choices=Severity.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW
+    )
+    # Derived from status, stored so the open queues are one index range.
+    is_open = models.BooleanField(default=True)
+    module = models.ForeignKey(
+        Module, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("module")
+    )
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("deployment")
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+        verbose_name=_("requester"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["is_open", "-severity", "-id"], name="ticket_open_queue"),
+            models.Index(
+                fields=["organization", "is_open", "-severity", "-id"], name="ticket_org_queue"
+            ),
+            models.Index(fields=["assignee", "is_open", "-severity", "-id"], name="ticket_mine"),
+            models.Index(fields=["status", "-severity", "-id"], name="ticket_status_queue"),
+            models.Index(fields=["organization", "-id"], name="ticket_org_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def number(self) -> str:
+        return f"{NUMBER_PREFIX}{self.pk}"
+
+    @staticmethod
+    def pk_from_number(number: str) -> int | None:
+        match = NUMBER_RE.match((number or "").strip())
+        return int(match.group(1)) if match else None
+
+    @property
+    def severity_definition(self) -> str:
+        return str(SEVERITY_DEFINITIONS[Severity(self.severity)])
+
+
+class Comment(models.Model):
+    """A public reply or an internal note on a ticket."""
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web")
+        API = "api", _("API")
+        EMAIL = "email", _("E-mail")
+        SYSTEM = "system", _("System")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_comments"
+    )
+    body = models.TextField(_("body"))
+    public = models.BooleanField(_("public"), default=True)
+    # Automatic messages (acknowledgements) never stop the response clock.
+    is_auto = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="comment_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} · {self.author}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"attachments/{instance.ticket_id}/{instance.sha256[:16]}-{filename}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=500)
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class TicketEvent(models.Model):
+    """Append-only history: who changed what and when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        COMMENTED = "commented", _("Replied")
+        NOTE_ADDED = "note_added", _("Internal note")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        SEVERITY_CHANGED = "severity_changed", _("Severity changed")
+        KIND_CHANGED = "kind_changed", _("Kind changed")
+        ASSIGNED = "assigned", _("Assigned")
+        WATCHER_ADDED = "watcher_added", _("Watcher added")
+        WATCHER_REMOVED = "watcher_removed", _("Watcher removed")
+        TAGS_CHANGED = "tags_changed", _("Tags changed")
+        ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+        REOPENED = "reopened", _("Reopened")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    # Internal events (notes) are hidden from customers.
+    public = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+
+class InboundMail(models.Model):
+    """Every e-mail Roadie received: threaded onto a ticket, or held for review."""
+
+    class Status(models.TextChoices):
+        THREADED = "threaded", _("Added to a ticket")
+        CREATED = "created", _("Opened a ticket")
+        HELD = "held", _("Held for review")
+        DISCARDED = "discarded", _("Discarded")
+
+    message_id = models.CharField(max_length=500, unique=True)
+    sender = models.CharField(_("sender"), max_length=320)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    raw = models.BinaryField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("inbound e-mail")
+        verbose_name_plural = _("inbound e-mails")
+        indexes = [models.Index(fields=["status", "-received_at"], name="inbound_status")]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject}"

@@ -1,0 +1,102 @@
+"""E-mails about tickets, queued in the outbox inside the caller's transaction."""
+
+import uuid
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from roadie.accounts.models import User
+from roadie.notifications.services import outbox_enqueue_emails
+from roadie.tickets.models import Comment, Ticket
+
+
+def thread_id(ticket: Ticket) -> str:
+    return f"<rd-{ticket.pk}@{settings.ROADIE_MAIL_DOMAIN}>"
+
+
+def ticket_url(ticket: Ticket, for_staff: bool) -> str:
+    name = "console:ticket" if for_staff else "portal:ticket"
+    return settings.ROADIE_BASE_URL + reverse(name, args=[ticket.number])
+
+
+def _send(
+    *, ticket: Ticket, recipients: list[User], template: str, key: str, context: dict[str, object]
+) -> None:
+    """One message per language group; each reader gets the link for its side (console/portal)."""
+    by_side: dict[tuple[bool, str], list[str]] = {}
+    for user in recipients:
+        if user.is_active:
+            by_side.setdefault((user.is_vendor_staff, user.language or "zh-hans"), []).append(
+                user.email
+            )
+    for (for_staff, language), emails in by_side.items():
+        with translation.override(language):
+            subject = f"[{ticket.number}] {ticket.title}"
+            body = render_to_string(
+                f"emails/{template}.txt",
+                {**context, "ticket": ticket, "url": ticket_url(ticket, for_staff)},
+            )
+        headers = {
+            "Message-ID": f"<rd-{ticket.pk}-{uuid.uuid4().hex[:12]}@{settings.ROADIE_MAIL_DOMAIN}>",
+            "References": thread_id(ticket),
+            "In-Reply-To": thread_id(ticket),
+            "Reply-To": settings.DEFAULT_FROM_EMAIL,
+            "Auto-Submitted": "auto-generated",
+        }
+        outbox_enqueue_emails(
+            recipients=emails,
+            subject=subject,
+            body=body,
+            headers=headers,
+            idempotency_key=f"ticket:{ticket.pk}:{key}",
+        )
+
+
+def _audience(ticket: Ticket, exclude: User | None, customers: bool = True) -> list[User]:
+    people = {ticket.requester, *ticket.watchers.all()}
+    if ticket.assignee:
+        people.add(ticket.assignee)
+    return [u for u in people if u != exclude and (customers or u.is_vendor_staff)]
+
+
+def ticket_created(*, ticket: Ticket) -> None:
+    _send(
+        ticket=ticket,
+        recipients=[ticket.requester],
+        template="ticket_created",
+        key="created",
+        context={},
+    )
+
+
+def public_reply(*, ticket: Ticket, comment: Comment) -> None:
+    _send(
+        ticket=ticket,
+        recipients=_audience(ticket, exclude=comment.author),
+        template="public_reply",
+        key=f"comment:{comment.pk}",
+        context={"comment": comment},
+    )
+
+
+def status_changed(*, ticket: Ticket, by: User) -> None:
+    _send(
+        ticket=ticket,
+        recipients=_audience(ticket, exclude=by),
+        template="status_changed",
+        key=f"status:{ticket.status}:{ticket.updated_at.timestamp()}",
+        context={"by": by},
+    )
+
+
+def assigned(*, ticket: Ticket, by: User) -> None:
+    assert ticket.assignee is not None
+    _send(
+        ticket=ticket,
+        recipients=[ticket.assignee],
+        template="assigned",
+        key=f"assigned:{ticket.assignee_id}:{ticket.updated_at.timestamp()}",
+        context={"by": by},
+    )
