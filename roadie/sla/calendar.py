@@ -210,7 +210,9 @@ class WorkingCalendar:
 
     def __post_init__(self) -> None:
         if not isinstance(self.tz, tzinfo):
-            raise CalendarError(f"tz must be a ZoneInfo, got {self.tz!r}", code="invalid_timezone")
+            raise CalendarError(
+                f"tz must be a tzinfo such as ZoneInfo, got {self.tz!r}", code="invalid_timezone"
+            )
         if self.hours is not None and not isinstance(self.hours, WorkingHours):
             raise CalendarError("hours must be WorkingHours or None", code="invalid_hours")
         overrides: dict[date, bool] = {}
