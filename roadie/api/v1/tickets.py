@@ -201,7 +201,7 @@ def list_tickets(
     queue: Literal["all", "open", "mine", "unassigned", "closed"] = "all",
     sort: Literal["severity", "newest", "oldest"] = "newest",
     cursor: str = "",
-    limit: int = Field(50, ge=1, le=200),
+    limit: int = 50,
 ) -> dict[str, object]:
     filters = selectors.QueueFilters(
         queue=queue,

@@ -1,0 +1,11 @@
+"""Settings for the test suite: the environment's test defaults, then the real settings."""
+
+import os
+
+os.environ.setdefault("ROADIE_TESTING", "1")
+os.environ.setdefault("EMAIL_URL", "memory://")
+os.environ.setdefault(
+    "ROADIE_DATA_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test")
+)
+
+from config.settings import *  # noqa: E402, F403

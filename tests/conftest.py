@@ -1,0 +1,1 @@
+from roadie.conftest import *  # noqa: F403 — the shared fixtures
