@@ -1,0 +1,130 @@
+"""Held e-mail review: read what was held, then open a ticket from it or discard it."""
+
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import cast
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from roadie.accounts.permissions import Action
+from roadie.console.decorators import staff_required
+from roadie.console.tickets.forms import MailAcceptForm
+from roadie.core.errors import DomainError
+from roadie.customers.models import Organization
+from roadie.customers.selectors import organizations_visible
+from roadie.tickets.mail import html_to_text, inbound_mail_accept, inbound_mail_discard
+from roadie.tickets.models import InboundMail
+
+HELD = "console/tickets/mail_held.html"
+DETAIL = "console/tickets/mail_detail.html"
+
+
+def mail_text(raw: bytes) -> str:
+    """The message's text part (or its HTML part as text), for a reviewer to read."""
+    message = cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(raw))
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        text = part.get_content()
+    except (LookupError, UnicodeError, KeyError, AttributeError):
+        # An unknown or lying charset: show what can be read rather than nothing.
+        payload = part.get_payload(decode=True)
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+    if not isinstance(text, str):
+        return ""
+    if part.get_content_subtype() == "html":
+        text = html_to_text(text)
+    return text.strip()
+
+
+def _mail(pk: int) -> InboundMail:
+    try:
+        return InboundMail.objects.select_related("ticket", "reviewed_by").get(pk=pk)
+    except InboundMail.DoesNotExist:
+        raise Http404
+
+
+def _suggested_organization(mail: InboundMail) -> Organization | None:
+    domain = mail.sender.rpartition("@")[2].lower()
+    if not domain:
+        return None
+    return Organization.objects.filter(email_domain__iexact=domain).first()
+
+
+def _detail(
+    request: HttpRequest, mail: InboundMail, form: MailAcceptForm | None = None
+) -> HttpResponse:
+    organizations = organizations_visible(viewer=request.user)
+    if form is None:
+        form = MailAcceptForm(
+            organizations=organizations,
+            initial={"organization": _suggested_organization(mail)},
+        )
+    context = {
+        "mail": mail,
+        "text": mail_text(bytes(mail.raw)),
+        "form": form,
+        "is_held": mail.status == InboundMail.Status.HELD,
+    }
+    return render(request, DETAIL, context)
+
+
+@staff_required(action=Action.REVIEW_MAIL)
+@require_GET
+def mail_held(request: HttpRequest) -> HttpResponse:
+    held = (
+        InboundMail.objects.filter(status=InboundMail.Status.HELD)
+        .defer("raw")
+        .order_by("-received_at")[:500]
+    )
+    return render(request, HELD, {"held": held})
+
+
+@staff_required(action=Action.REVIEW_MAIL)
+@require_GET
+def mail_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _mail(pk))
+
+
+@staff_required(action=Action.REVIEW_MAIL)
+@require_POST
+def mail_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    mail = _mail(pk)
+    form = MailAcceptForm(request.POST, organizations=organizations_visible(viewer=request.user))
+    if form.is_valid():
+        try:
+            ticket = inbound_mail_accept(
+                mail=mail, by=request.user, organization=form.cleaned_data["organization"]
+            )
+        except DomainError as exc:
+            if exc.field != "organization":
+                # Reviewed by someone else meanwhile, or not allowed: the page says which.
+                messages.error(request, exc.message)
+                return redirect("console:mail_detail", pk=mail.pk)
+            form.add_error("organization", exc.message)
+        else:
+            messages.success(
+                request,
+                _("Ticket %(number)s opened from the e-mail.") % {"number": ticket.number},
+            )
+            return redirect("console:ticket", number=ticket.number)
+    return _detail(request, mail, form)
+
+
+@staff_required(action=Action.REVIEW_MAIL)
+@require_POST
+def mail_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    mail = _mail(pk)
+    try:
+        inbound_mail_discard(mail=mail, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("console:mail_detail", pk=mail.pk)
+    messages.success(request, _("The e-mail was discarded."))
+    return redirect("console:mail_held")
