@@ -1,5 +1,6 @@
 from django.urls import path
 
+from roadie.portal.team import views as team
 from roadie.portal.tickets import views as tickets
 
 app_name = "portal"
@@ -7,4 +8,8 @@ urlpatterns = [
     path("", tickets.ticket_list, name="tickets"),
     path("tickets/new/", tickets.ticket_new, name="ticket_new"),
     path("tickets/<str:number>/", tickets.ticket_detail, name="ticket"),
+    path("tickets/<str:number>/reply/", tickets.ticket_reply, name="ticket_reply"),
+    path("tickets/<str:number>/close/", tickets.ticket_close, name="ticket_close"),
+    path("tickets/<str:number>/reopen/", tickets.ticket_reopen, name="ticket_reopen"),
+    path("team/", team.team, name="team"),
 ]
