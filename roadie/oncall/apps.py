@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OncallConfig(AppConfig):
+    name = "roadie.oncall"
+    label = "oncall"
+    verbose_name = _("On-call")

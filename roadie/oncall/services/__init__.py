@@ -1,0 +1,61 @@
+"""Writes for on-call: schedules and people (schedules), ladders (policies), pages (pages)."""
+
+from roadie.oncall.services.pages import (
+    page_acknowledge,
+    page_acknowledge_by_link,
+    page_resolve,
+    page_resolve_by_source,
+    page_start,
+)
+from roadie.oncall.services.policies import (
+    StepInput,
+    policy_create,
+    policy_set_default,
+    policy_snapshot,
+    policy_update,
+)
+from roadie.oncall.services.schedules import (
+    leave_create,
+    leave_delete,
+    override_create,
+    override_delete,
+    personal_feed_reset,
+    rotation_create,
+    rotation_delete,
+    rotation_update,
+    schedule_create,
+    schedule_import_ical,
+    schedule_remove_ical,
+    schedule_update,
+    swap_create,
+    team_create,
+    team_update,
+)
+
+__all__ = [
+    "StepInput",
+    "leave_create",
+    "leave_delete",
+    "override_create",
+    "override_delete",
+    "page_acknowledge",
+    "page_acknowledge_by_link",
+    "page_resolve",
+    "page_resolve_by_source",
+    "page_start",
+    "personal_feed_reset",
+    "policy_create",
+    "policy_set_default",
+    "policy_snapshot",
+    "policy_update",
+    "rotation_create",
+    "rotation_delete",
+    "rotation_update",
+    "schedule_create",
+    "schedule_import_ical",
+    "schedule_remove_ical",
+    "schedule_update",
+    "swap_create",
+    "team_create",
+    "team_update",
+]
