@@ -17,6 +17,7 @@ from roadie.accounts.services import invitation_create
 from roadie.api.urls import api
 from roadie.core.tests import factories
 from roadie.notifications.models import OutboxMessage
+from roadie.releases import services as release_services
 from roadie.tickets import services
 from roadie.tickets.attachments import check_upload
 from roadie.tickets.models import Comment, InboundMail, Ticket, TicketEvent
@@ -47,7 +48,24 @@ def world(org_a, org_b, customer_a, customer_b, agent):
         status=InboundMail.Status.HELD,
     )
     factories.make_token(customer_b)
+    engineer = factories.make_user(Role.ENGINEER)
+    release_services.release_create(product=product, version="2.4.0", by=engineer)
+    release_b = release_services.release_create(
+        product=product, version="2.4.2", by=engineer, notes=SECRET
+    )
+    release_services.artifact_add_link(
+        release=release_b, by=engineer, url="https://x.example/a.tgz", sha256="a" * 64, name=SECRET
+    )
+    advisory_b = release_services.advisory_create(
+        by=engineer, title=SECRET, cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        affected=[release_services.RangeSpec(product="live-b", introduced="0", fixed="2.4.2")],
+    )
+    release_services.advisory_embargo(advisory=advisory_b, by=engineer, embargo_until=None)
+    request_b = release_services.update_request_create(release=release_b, by=customer_b, note=SECRET)
     return {
+        "release_b": release_b,
+        "advisory_b": advisory_b,
+        "request_b": request_b,
         "ticket_b": ticket_b,
         "ticket_a": ticket_a,
         "deployment_b": deployment_b,
@@ -71,6 +89,13 @@ def _b_ids(world):
         "slug": "beta",
         "pk": None,  # filled per route below
         "secret": "not-a-valid-secret",
+        "release_id": world["release_b"].pk,
+        "advisory_id": world["advisory_b"].identifier,
+        "update_request_id": world["request_b"].pk,
+        "artifact_id": world["release_b"].artifacts.get().pk,
+        # Vendor-side objects: customers are refused before any id is read.
+        "schedule_id": 1, "rotation_id": 1, "override_id": 1, "leave_id": 1, "team_id": 1,
+        "policy_id": 1, "page_id": 1,
     }
 
 
@@ -89,6 +114,10 @@ ROUTES: dict[str, str] = {
     "tickets:attachment": "object",
     "console:*": "staff",
     "portal:ticket_new": "own",
+    "portal:releases": "own",
+    "portal:advisories": "own",
+    "portal:notifications": "own",
+    "oncall:*": "staff",
     "portal:tickets": "own",
     "portal:team": "own",
     "portal:*": "object",
@@ -168,8 +197,13 @@ def test_every_url_refuses_organization_b(world, customer_a):
     assert _snapshot(world) == before, "a request of A changed organization B's data"
 
 
+VENDOR_PARAMS = {
+    "schedule_id", "rotation_id", "override_id", "leave_id", "team_id", "policy_id", "page_id",
+}
 API_PARAMS = {
     "number", "attachment_id", "deployment_id", "contract_id", "token_id", "slug",
+    "release_id", "advisory_id", "update_request_id", "artifact_id",
+    "schedule_id", "rotation_id", "override_id", "leave_id", "team_id", "policy_id", "page_id",
 }
 
 
@@ -197,6 +231,10 @@ def test_every_api_route_refuses_organization_b(world, customer_a):
             if path.startswith("/api/v1/products"):
                 # The product catalogue is the vendor's, not a tenant's: customers may not write it.
                 assert method == "get" or response.status_code >= 400, f"{method.upper()} {url}"
+            elif params and params <= VENDOR_PARAMS:
+                # The vendor's own rota and policies: a customer is refused (a body that does
+                # not even parse may be refused first, with 422).
+                assert response.status_code in (403, 404, 405, 422), f"{method.upper()} {url}"
             elif params:
                 assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
             if response["Content-Type"].startswith("application/") and response.status_code >= 400:
@@ -233,5 +271,7 @@ def _snapshot(world):
         world["deployment_b"].__class__.objects.get(pk=world["deployment_b"].pk).version,
         ApiToken.objects.get(pk=world["token_b"].pk).revoked_at,
         InboundMail.objects.get(pk=world["mail_b"].pk).status,
+        world["advisory_b"].__class__.objects.get(pk=world["advisory_b"].pk).status,
+        world["request_b"].__class__.objects.get(pk=world["request_b"].pk).status,
         Role.CUSTOMER_ADMIN,
     )
