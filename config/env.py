@@ -31,6 +31,7 @@ class Env:
     mail_domain: str
     reopen_window_days: int
     max_upload_bytes: int
+    outbox_sweep_seconds: int
 
 
 def read_env() -> Env:
@@ -56,4 +57,5 @@ def read_env() -> Env:
         mail_domain=os.environ.get("ROADIE_MAIL_DOMAIN", "roadie.localhost"),
         reopen_window_days=int(os.environ.get("ROADIE_REOPEN_WINDOW_DAYS", "14")),
         max_upload_bytes=int(os.environ.get("ROADIE_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
+        outbox_sweep_seconds=max(1, int(os.environ.get("ROADIE_OUTBOX_SWEEP_SECONDS", "60"))),
     )

@@ -1,7 +1,12 @@
+from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from roadie.notifications.delivery import outbox_deliver, outbox_deliver_due
+from roadie.notifications.delivery import outbox_deliver, outbox_deliver_many, outbox_sweep
+
+# A sweep tick repeats every ROADIE_OUTBOX_SWEEP_SECONDS within its minute, leaving room for
+# the next tick.
+SWEEP_BUDGET_SECONDS = 55
 
 
 @db_task(retries=0)
@@ -9,7 +14,15 @@ def deliver_outbox_message(message_id: int) -> None:
     outbox_deliver(message_id=message_id)
 
 
+@db_task(retries=0)
+def deliver_outbox_messages(message_ids: list[int]) -> None:
+    outbox_deliver_many(message_ids=message_ids)
+
+
 @db_periodic_task(crontab(minute="*"))
 def sweep_outbox() -> None:
-    # Catches everything a crashed worker or a failed attempt left pending.
-    outbox_deliver_due()
+    # Catches what a crashed worker, a failed attempt, quiet hours or a rate limit left pending.
+    outbox_sweep(
+        budget_seconds=SWEEP_BUDGET_SECONDS,
+        interval_seconds=float(settings.ENV.outbox_sweep_seconds),
+    )
