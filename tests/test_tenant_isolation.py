@@ -16,7 +16,8 @@ from roadie.accounts.models import ApiToken, Role
 from roadie.accounts.services import invitation_create
 from roadie.api.urls import api
 from roadie.core.tests import factories
-from roadie.notifications.models import OutboxMessage
+from roadie.notifications.models import Channel, OutboxMessage
+from roadie.notifications.services import channel_create
 from roadie.releases import services as release_services
 from roadie.tickets import services
 from roadie.tickets.attachments import check_upload
@@ -49,6 +50,10 @@ def world(org_a, org_b, customer_a, customer_b, agent):
     )
     factories.make_token(customer_b)
     engineer = factories.make_user(Role.ENGINEER)
+    channel_b = channel_create(
+        by=customer_b, kind="webhook", name=SECRET, url="https://hooks.beta.example/roadie",
+        secret="s3cret", organization=org_b,
+    )
     release_services.release_create(product=product, version="2.4.0", by=engineer)
     release_b = release_services.release_create(
         product=product, version="2.4.2", by=engineer, notes=SECRET
@@ -63,6 +68,7 @@ def world(org_a, org_b, customer_a, customer_b, agent):
     release_services.advisory_embargo(advisory=advisory_b, by=engineer, embargo_until=None)
     request_b = release_services.update_request_create(release=release_b, by=customer_b, note=SECRET)
     return {
+        "channel_b": channel_b,
         "release_b": release_b,
         "advisory_b": advisory_b,
         "request_b": request_b,
@@ -89,6 +95,8 @@ def _b_ids(world):
         "slug": "beta",
         "pk": None,  # filled per route below
         "secret": "not-a-valid-secret",
+        "channel_id": world["channel_b"].pk,
+        "message_id": world["outbox_b"].pk,
         "release_id": world["release_b"].pk,
         "advisory_id": world["advisory_b"].identifier,
         "update_request_id": world["request_b"].pk,
@@ -105,6 +113,7 @@ def _b_ids(world):
 ROUTES: dict[str, str] = {
     "home": "own",
     "healthz": "public",
+    "metrics": "public",
     "login": "public",
     "logout": "own",
     "set_language": "public",
@@ -129,6 +138,8 @@ PK_FOR_ROUTE = {
     "token_revoke": lambda w: w["token_b"].pk,
     "console:mail_detail": lambda w: w["mail_b"].pk,
     "console:outbox_retry": lambda w: w["outbox_b"].pk if w["outbox_b"] else 1,
+    "portal:notification_channel_test": lambda w: w["channel_b"].pk,
+    "portal:notification_channel_toggle": lambda w: w["channel_b"].pk,
 }
 
 
@@ -202,7 +213,7 @@ VENDOR_PARAMS = {
 }
 API_PARAMS = {
     "number", "attachment_id", "deployment_id", "contract_id", "token_id", "slug",
-    "release_id", "advisory_id", "update_request_id", "artifact_id",
+    "release_id", "advisory_id", "update_request_id", "artifact_id", "channel_id", "message_id",
     "schedule_id", "rotation_id", "override_id", "leave_id", "team_id", "policy_id", "page_id",
 }
 
@@ -273,5 +284,7 @@ def _snapshot(world):
         InboundMail.objects.get(pk=world["mail_b"].pk).status,
         world["advisory_b"].__class__.objects.get(pk=world["advisory_b"].pk).status,
         world["request_b"].__class__.objects.get(pk=world["request_b"].pk).status,
+        Channel.objects.get(pk=world["channel_b"].pk).enabled,
+        OutboxMessage.objects.get(pk=world["outbox_b"].pk).status,
         Role.CUSTOMER_ADMIN,
     )
