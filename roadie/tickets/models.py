@@ -4,25 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Severity lives in core (SLA policies use it too); importers may keep using it from here.
+from roadie.core.choices import SEVERITY_DEFINITIONS, Severity
 from roadie.customers.models import Deployment, Module, Organization
 
 NUMBER_PREFIX = "RD-"
 NUMBER_RE = re.compile(r"^RD-(\d{1,18})$", re.IGNORECASE)
-
-
-class Severity(models.TextChoices):
-    # Stored as text; alphabetical order is general < important < urgent, so ordering by
-    # "-severity" puts urgent first and an index on it serves the queue.
-    URGENT = "urgent", _("Urgent")
-    IMPORTANT = "important", _("Important")
-    GENERAL = "general", _("General")
-
-
-SEVERITY_DEFINITIONS = {
-    Severity.URGENT: _("The system is fully unavailable."),
-    Severity.IMPORTANT: _("A core function is broken, but the system still runs."),
-    Severity.GENERAL: _("A minor bug or a usability issue."),
-}
 
 
 class Kind(models.TextChoices):
@@ -101,6 +88,27 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    # SLA clocks (roadie.tickets.sla, rules in docs/sla.md). The snapshot holds the targets and
+    # calendars bound when the ticket was opened, so editing a policy later rewrites no ticket.
+    sla_snapshot = models.JSONField(default=dict, blank=True)
+    # Intervals the clocks stood still: [{"from": iso, "to": iso | null, "why": "waiting" |
+    # "stopped"}], oldest first; an open interval (to = null) is the current pause.
+    sla_pauses = models.JSONField(default=list, blank=True)
+    response_due_at = models.DateTimeField(_("response due"), null=True, blank=True, db_index=True)
+    resolution_due_at = models.DateTimeField(
+        _("resolution due"), null=True, blank=True, db_index=True
+    )
+    # Start of the current wait for the customer (status waiting), else null.
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    # Wall-clock seconds spent waiting on the customer, in total.
+    paused_seconds = models.PositiveIntegerField(default=0)
+    # Business time the clock had used when it stopped (for reports); null while it runs.
+    response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # The earliest SLA warning/breach instant not yet recorded: the sweep reads only these.
+    next_sla_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    escalated = models.BooleanField(_("escalated"), default=False)
 
     class Meta:
         ordering = ["-id"]
@@ -209,6 +217,9 @@ class TicketEvent(models.Model):
         TAGS_CHANGED = "tags_changed", _("Tags changed")
         ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
         REOPENED = "reopened", _("Reopened")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
+        ESCALATED = "escalated", _("Escalated")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)

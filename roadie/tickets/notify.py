@@ -1,6 +1,7 @@
 """E-mails about tickets, queued in the outbox inside the caller's transaction."""
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -99,4 +100,26 @@ def assigned(*, ticket: Ticket, by: User) -> None:
         template="assigned",
         key=f"assigned:{ticket.assignee_id}:{ticket.updated_at.timestamp()}",
         context={"by": by},
+    )
+
+
+def sla_event(
+    *,
+    ticket: Ticket,
+    clock: str,
+    threshold: str,
+    at: datetime,
+    managers: list[User],
+) -> None:
+    """An SLA warning goes to the assignee (the managers if nobody is assigned); a breach or an
+    escalation goes to the assignee and the managers."""
+    recipients = [ticket.assignee] if ticket.assignee else []
+    if threshold != "warning" or not recipients:
+        recipients = [*recipients, *managers]
+    _send(
+        ticket=ticket,
+        recipients=list({user.pk: user for user in recipients}.values()),
+        template="sla_event",
+        key=f"sla:{clock}:{threshold}",
+        context={"clock": clock, "threshold": threshold, "at": at},
     )

@@ -12,7 +12,7 @@ from roadie.accounts.models import User
 from roadie.accounts.permissions import Action, can
 from roadie.core import clock
 from roadie.customers.models import Deployment, Module, Organization
-from roadie.tickets import notify
+from roadie.tickets import notify, sla
 from roadie.tickets.attachments import CheckedUpload
 from roadie.tickets.errors import (
     InvalidTicket,
@@ -167,7 +167,7 @@ def ticket_create(
             _("That module is not part of the deployment's product."), field="module"
         )
     now = at or clock.now()
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         organization=organization,
         title=title,
         description=description,
@@ -179,6 +179,8 @@ def ticket_create(
         created_at=now,
         updated_at=now,
     )
+    sla.bind(ticket, at=now)
+    ticket.save(force_insert=True)
     ticket.watchers.add(by)
     _event(ticket, TicketEvent.Kind.CREATED, by, now, severity=severity, kind=kind, source=source)
     _store_attachments(ticket, by, attachments, None, now)
@@ -202,7 +204,8 @@ def _set_status(ticket: Ticket, status: str, by: User | None, at: datetime) -> s
     if status in OPEN_STATUSES:
         ticket.resolved_at = None
         ticket.closed_at = None
-    _touch(ticket, at, "status", "is_open", "resolved_at", "closed_at")
+    sla.on_status(ticket, old=old, new=status, at=at)
+    _touch(ticket, at, "status", "is_open", "resolved_at", "closed_at", *sla.SLA_FIELDS)
     _event(ticket, TicketEvent.Kind.STATUS_CHANGED, by, at, old=old, new=status)
     return old
 
@@ -250,8 +253,10 @@ def ticket_comment(
     if public and by.is_vendor_staff:
         fields = []
         if ticket.first_response_at is None and not is_auto:
+            # The first public staff reply that is not automatic stops the response clock.
             ticket.first_response_at = now
-            fields.append("first_response_at")
+            sla.refresh(ticket)
+            fields.extend(["first_response_at", *sla.SLA_FIELDS])
         if ticket.status == Status.NEW:
             _set_status(ticket, Status.OPEN, by, now)
         _touch(ticket, now, *fields)
@@ -343,7 +348,9 @@ def ticket_change_severity(
         return ticket
     now = at or clock.now()
     old, ticket.severity = ticket.severity, severity
-    _touch(ticket, now, "severity")
+    # Due times are recomputed from creation under the new severity's snapshot targets.
+    sla.refresh(ticket)
+    _touch(ticket, now, "severity", *sla.SLA_FIELDS)
     _event(ticket, TicketEvent.Kind.SEVERITY_CHANGED, by, now, old=old, new=severity)
     return ticket
 
@@ -359,7 +366,8 @@ def ticket_change_kind(
         return ticket
     now = at or clock.now()
     old, ticket.kind = ticket.kind, kind
-    _touch(ticket, now, "kind")
+    sla.refresh(ticket)  # open defects escalate after 14 days
+    _touch(ticket, now, "kind", *sla.SLA_FIELDS)
     _event(ticket, TicketEvent.Kind.KIND_CHANGED, by, now, old=old, new=kind)
     return ticket
 

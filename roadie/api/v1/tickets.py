@@ -9,10 +9,12 @@ from pydantic import Field
 
 from roadie.accounts.models import User
 from roadie.api.v1.common import viewer
+from roadie.api.v1.sla import TicketSla
+from roadie.core import clock
 from roadie.core.errors import PermissionDenied
 from roadie.customers.errors import UnknownReference
 from roadie.customers.models import Deployment, Module, Organization
-from roadie.tickets import selectors, services
+from roadie.tickets import selectors, services, sla
 from roadie.tickets.attachments import check_upload
 from roadie.tickets.errors import AttachmentTooLarge, InvalidTicket
 from roadie.tickets.models import Attachment, Comment, Ticket
@@ -60,6 +62,12 @@ class TicketOut(Schema):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    sla: TicketSla | None
+
+    @staticmethod
+    def resolve_sla(obj: Ticket) -> dict[str, object] | None:
+        status = sla.status(obj, now=clock.now())
+        return vars(status) if status is not None else None
 
     @staticmethod
     def resolve_organization(obj: Ticket) -> str:

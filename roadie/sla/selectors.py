@@ -1,0 +1,116 @@
+"""Reads for SLA: the snapshot a new ticket binds, due-time previews, calendar coverage."""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from roadie.core.errors import InvalidInput
+from roadie.customers.models import Contract, Tier
+from roadie.sla import clocks
+from roadie.sla.errors import NaiveDateTime, NoPolicy
+from roadie.sla.models import Calendar, CalendarOverride, ContractTarget, Policy
+
+# Tickets of an organization without a contract are served on this tier.
+DEFAULT_TIER = "standard"
+# Longest range the unknown-dates report walks in one request.
+MAX_COVERAGE_DAYS = 3 * 366
+
+
+def policies() -> QuerySet[Policy]:
+    return Policy.objects.select_related("tier", "response_calendar", "resolution_calendar")
+
+
+def calendars() -> QuerySet[Calendar]:
+    return Calendar.objects.all()
+
+
+def calendar_overrides() -> dict[date, bool]:
+    """Date corrections for every Chinese-calendar calendar."""
+    return dict(CalendarOverride.objects.values_list("date", "is_working"))
+
+
+def sla_snapshot(*, contract: Contract | None) -> dict[str, Any]:
+    """Everything a ticket needs to run its clocks without reading policies again (Rule 7).
+
+    Targets for every severity are kept, so a later severity change uses the targets that
+    were in force when the ticket was opened.  Calendars take the contract's time zone.
+    Returns {} when the tier has no policies (the ticket then has no clocks).
+    """
+    if contract is not None:
+        tier: Tier | None = contract.tier
+        time_zone: str | None = contract.time_zone
+        overrides = {t.severity: t for t in ContractTarget.objects.filter(contract=contract)}
+    else:
+        tier = Tier.objects.filter(slug=DEFAULT_TIER).first()
+        time_zone = None
+        overrides = {}
+    if tier is None:
+        return {}
+    specs: dict[str, dict[str, Any]] = {}
+    severities: dict[str, dict[str, Any]] = {}
+    for policy in policies().filter(tier=tier):
+        for calendar in (policy.response_calendar, policy.resolution_calendar):
+            specs[calendar.slug] = calendar.spec(time_zone=time_zone)
+        own = overrides.get(policy.severity)
+        response = own.response_minutes if own else None
+        resolution = own.resolution_minutes if own else None
+        severities[policy.severity] = {
+            "policy": policy.pk,
+            "response_minutes": policy.response_minutes if response is None else response,
+            "resolution_minutes": policy.resolution_minutes if resolution is None else resolution,
+            "response_calendar": policy.response_calendar.slug,
+            "resolution_calendar": policy.resolution_calendar.slug,
+            "warning_percent": policy.warning_percent,
+        }
+    if not severities:
+        return {}
+    return {
+        "version": clocks.SNAPSHOT_VERSION,
+        "tier": tier.slug,
+        "contract": contract.pk if contract is not None else None,
+        "time_zone": time_zone,
+        "calendars": specs,
+        "severities": severities,
+    }
+
+
+def due_times_preview(
+    *, contract: Contract, severity: str, opened_at: datetime
+) -> tuple[datetime, datetime]:
+    """(response due, resolution due) of a ticket of ``severity`` opened at ``opened_at``.
+
+    Callers pass a contract the viewer may see (contracts_visible).
+    """
+    if opened_at.utcoffset() is None:
+        raise NaiveDateTime(
+            _("Give the time with its UTC offset, e.g. 2026-09-30T17:00:00+08:00."),
+            field="opened_at",
+        )
+    plan = clocks.plan_for(sla_snapshot(contract=contract), severity, calendar_overrides())
+    if plan is None:
+        raise NoPolicy(
+            _("The contract's tier has no policy for %(severity)s tickets.")
+            % {"severity": severity},
+            field="severity",
+        )
+    response, resolution = (
+        clocks.run_clock(
+            calendar=plan.calendar(clock), start=opened_at, target=plan.target(clock), pauses=()
+        ).due_at
+        for clock in clocks.CLOCKS
+    )
+    return response, resolution
+
+
+def calendar_unknown_dates(*, calendar: Calendar, start: date, end: date) -> list[date]:
+    """Dates in [start, end] the calendar cannot classify (no holiday data, no correction)."""
+    if end < start:
+        raise InvalidInput(_("The end date is before the start date."), field="end")
+    if end - start > timedelta(days=MAX_COVERAGE_DAYS):
+        raise InvalidInput(
+            _("Ask for at most %(days)s days at a time.") % {"days": MAX_COVERAGE_DAYS},
+            field="end",
+        )
+    return calendar.working_calendar(overrides=calendar_overrides()).unknown_dates(start, end)
