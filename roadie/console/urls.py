@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from roadie.console.notifications import views as notifications
 from roadie.console.tickets import mail
@@ -28,4 +28,7 @@ urlpatterns = [
     path("mail/<int:pk>/discard/", mail.mail_discard, name="mail_discard"),
     path("outbox/", notifications.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", notifications.outbox_retry_view, name="outbox_retry"),
+    path("notifications/", include("roadie.console.notifications.urls")),
+    path("releases/", include("roadie.console.releases.urls")),
+    path("oncall/", include("roadie.console.oncall.urls")),
 ]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from roadie.portal.team import views as team
 from roadie.portal.tickets import views as tickets
@@ -12,4 +12,6 @@ urlpatterns = [
     path("tickets/<str:number>/close/", tickets.ticket_close, name="ticket_close"),
     path("tickets/<str:number>/reopen/", tickets.ticket_reopen, name="ticket_reopen"),
     path("team/", team.team, name="team"),
+    path("releases/", include("roadie.portal.releases.urls")),
+    path("notifications/", include("roadie.portal.notifications.urls")),
 ]
