@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from roadie.console.notifications import views as notifications
-from roadie.console.tickets import mail
+from roadie.console.tickets import mail, pages
 from roadie.console.tickets import views as tickets
 
 app_name = "console"
@@ -22,6 +22,7 @@ urlpatterns = [
     path("tickets/<str:number>/assign/", tickets.ticket_assign_view, name="ticket_assign"),
     path("tickets/<str:number>/tags/", tickets.ticket_tags, name="ticket_tags"),
     path("tickets/<str:number>/watch/", tickets.ticket_watch_view, name="ticket_watch"),
+    path("tickets/<str:number>/pages/", pages.ticket_pages_view, name="ticket_pages"),
     path("mail/", mail.mail_held, name="mail_held"),
     path("mail/<int:pk>/", mail.mail_detail, name="mail_detail"),
     path("mail/<int:pk>/accept/", mail.mail_accept, name="mail_accept"),

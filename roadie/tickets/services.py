@@ -12,7 +12,7 @@ from roadie.accounts.models import User
 from roadie.accounts.permissions import Action, can
 from roadie.core import clock
 from roadie.customers.models import Deployment, Module, Organization
-from roadie.tickets import notify, sla
+from roadie.tickets import notify, paging, sla
 from roadie.tickets.attachments import CheckedUpload
 from roadie.tickets.errors import (
     InvalidTicket,
@@ -185,6 +185,7 @@ def ticket_create(
     _event(ticket, TicketEvent.Kind.CREATED, by, now, severity=severity, kind=kind, source=source)
     _store_attachments(ticket, by, attachments, None, now)
     notify.ticket_created(ticket=ticket)
+    paging.ticket_page_start(ticket)
     return ticket
 
 
@@ -207,6 +208,8 @@ def _set_status(ticket: Ticket, status: str, by: User | None, at: datetime) -> s
     sla.on_status(ticket, old=old, new=status, at=at)
     _touch(ticket, at, "status", "is_open", "resolved_at", "closed_at", *sla.SLA_FIELDS)
     _event(ticket, TicketEvent.Kind.STATUS_CHANGED, by, at, old=old, new=status)
+    if not ticket.is_open:
+        paging.ticket_pages_resolve(ticket, by, at=at)
     return old
 
 
@@ -301,6 +304,7 @@ def ticket_change_status(
 def _reopen(ticket: Ticket, by: User, at: datetime) -> None:
     old = _set_status(ticket, Status.OPEN, by, at)
     _event(ticket, TicketEvent.Kind.REOPENED, by, at, old=old)
+    paging.ticket_page_start(ticket)
 
 
 @transaction.atomic
@@ -352,6 +356,7 @@ def ticket_change_severity(
     sla.refresh(ticket)
     _touch(ticket, now, "severity", *sla.SLA_FIELDS)
     _event(ticket, TicketEvent.Kind.SEVERITY_CHANGED, by, now, old=old, new=severity)
+    paging.ticket_severity_changed(ticket, old=old, by=by, at=now)
     return ticket
 
 

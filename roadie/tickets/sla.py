@@ -19,7 +19,7 @@ from roadie.sla import clocks
 from roadie.sla.calendar import CalendarError
 from roadie.sla.models import SlaEvent
 from roadie.sla.selectors import calendar_overrides, sla_snapshot
-from roadie.tickets import notify
+from roadie.tickets import notify, paging
 from roadie.tickets.models import OPEN_STATUSES, Kind, Status, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -327,4 +327,5 @@ def _act(tickets: list[Ticket], claimed: list[SlaEvent], now: datetime) -> None:
             at=crossing.at,
             managers=managers,
         )
+        paging.sla_event_page(ticket, crossing.clock, crossing.threshold)
     TicketEvent.objects.bulk_create(events)
