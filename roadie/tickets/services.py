@@ -220,6 +220,15 @@ def reopen_deadline(ticket: Ticket) -> datetime | None:
     return finished_at + timedelta(days=settings.ROADIE_REOPEN_WINDOW_DAYS)
 
 
+def _check_reopen_window(ticket: Ticket, now: datetime) -> None:
+    deadline = reopen_deadline(ticket)
+    if deadline is not None and now > deadline:
+        raise TicketClosed(
+            _("The reopen window of %(days)s days has passed; please file a new ticket.")
+            % {"days": settings.ROADIE_REOPEN_WINDOW_DAYS}
+        )
+
+
 @transaction.atomic
 def ticket_comment(
     *,
@@ -241,6 +250,9 @@ def ticket_comment(
     now = at or clock.now()
     if ticket.status == Status.CLOSED and by.is_customer:
         raise TicketClosed(_("This ticket is closed. Reopen it or file a new one."))
+    if ticket.status == Status.RESOLVED and by.is_customer and public:
+        # A customer's reply reopens a resolved ticket, but only within the reopen window.
+        _check_reopen_window(ticket, now)
     comment = Comment.objects.create(
         ticket=ticket,
         author=by,
@@ -289,7 +301,8 @@ def ticket_change_status(
         return ticket
     if status not in STAFF_TRANSITIONS[ticket.status]:
         raise InvalidTransition(
-            _("A %(old)s ticket cannot become %(new)s.") % {"old": ticket.status, "new": status},
+            _("The status cannot change from “%(old)s” to “%(new)s”.")
+            % {"old": Status(ticket.status).label, "new": Status(status).label},
             field="status",
         )
     now = at or clock.now()
@@ -330,12 +343,8 @@ def ticket_reopen(*, ticket: Ticket, by: User, at: datetime | None = None) -> Ti
             _("Only a resolved or closed ticket can be reopened."), field="status"
         )
     now = at or clock.now()
-    deadline = reopen_deadline(ticket)
-    if by.is_customer and deadline is not None and now > deadline:
-        raise TicketClosed(
-            _("The reopen window of %(days)s days has passed; please file a new ticket.")
-            % {"days": settings.ROADIE_REOPEN_WINDOW_DAYS}
-        )
+    if by.is_customer:
+        _check_reopen_window(ticket, now)
     _reopen(ticket, by, now)
     notify.status_changed(ticket=ticket, by=by)
     return ticket

@@ -123,3 +123,21 @@ def test_staff_must_choose_an_organization(db):
     staff = factories.make_user(Role.ENGINEER)
     with pytest.raises(InvalidTicket):
         services.ticket_create(by=staff, title="x", description="", severity="general")
+
+
+def test_customer_reply_reopens_only_within_the_window(customer_a, agent, settings):
+    settings.ROADIE_REOPEN_WINDOW_DAYS = 7
+    ticket = factories.make_ticket(requester=customer_a)
+    services.ticket_change_status(
+        ticket=ticket, status=Status.RESOLVED, by=agent, at=timezone.now() - timedelta(days=8)
+    )
+    with pytest.raises(TicketClosed):
+        services.ticket_comment(ticket=ticket, by=customer_a, body="又出现了")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and ticket.comments.count() == 0
+
+    services.ticket_change_status(ticket=ticket, status=Status.OPEN, by=agent)
+    services.ticket_change_status(ticket=ticket, status=Status.RESOLVED, by=agent)
+    services.ticket_comment(ticket=ticket, by=customer_a, body="又出现了")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
