@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "roadie.oncall",
     "roadie.tickets",
     "roadie.releases",
+    "roadie.scorecard",
     "roadie.console",
     "roadie.portal",
     "roadie.api",
@@ -99,7 +100,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Keep connections: opening one runs the PRAGMAs above on every request otherwise.
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["TEST"] = {"NAME": ""}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -191,6 +193,9 @@ else:
         "huey_class": "huey.SqliteHuey",
         "name": "roadie",
         "filename": str(DATA_DIR / "huey.sqlite3"),
+        # The outbox row is the durable record and the sweep re-queues what a crash lost, so the
+        # job queue need not sync to disk on every enqueue.
+        "fsync": False,
         "immediate": ENV.testing,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }

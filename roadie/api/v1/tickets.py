@@ -194,7 +194,8 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Status:
         deployment=deployment,
         source=Comment.Source.API,
     )
-    return Status(201, _get(request, ticket.number))
+    # The service's instance carries everything TicketOut reads; reading it back costs a join.
+    return Status(201, ticket)
 
 
 @router.get("/tickets", response=TicketList)
