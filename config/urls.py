@@ -13,5 +13,6 @@ urlpatterns = [
     path("portal/", include("roadie.portal.urls")),
     path("attachments/", include("roadie.tickets.urls")),
     path("api/v1/", api.urls),
+    path("metrics", include("roadie.monitoring.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "roadie.sla",
     "roadie.oncall",
     "roadie.tickets",
+    "roadie.monitoring",
     "roadie.releases",
     "roadie.scorecard",
     "roadie.console",

@@ -32,4 +32,5 @@ urlpatterns = [
     path("notifications/", include("roadie.console.notifications.urls")),
     path("releases/", include("roadie.console.releases.urls")),
     path("oncall/", include("roadie.console.oncall.urls")),
+    path("monitoring/", include("roadie.console.monitoring.urls")),
 ]

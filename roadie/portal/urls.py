@@ -14,4 +14,5 @@ urlpatterns = [
     path("team/", team.team, name="team"),
     path("releases/", include("roadie.portal.releases.urls")),
     path("notifications/", include("roadie.portal.notifications.urls")),
+    path("monitoring/", include("roadie.portal.monitoring.urls")),
 ]

@@ -26,7 +26,7 @@ from roadie.oncall.handoff import SummarySection
 from roadie.oncall.models import Page, PageEvent
 from roadie.oncall.services import page_resolve, page_start
 from roadie.sla import clocks
-from roadie.tickets.models import Severity, Ticket, TicketEvent
+from roadie.tickets.models import Comment, Severity, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +67,18 @@ def ticket_page_start(ticket: Ticket) -> None:
     Call it where a ticket becomes urgent and open (created, raised, reopened); other tickets
     are left alone, so callers need not check.
     """
-    if ticket.severity != Severity.URGENT or not ticket.is_open:
+    if ticket.severity != Severity.URGENT or not ticket.is_open or _opened_by_system(ticket):
         return
     ticket_id = ticket.pk
     transaction.on_commit(lambda: _start(ticket_id), robust=True)
+
+
+def _opened_by_system(ticket: Ticket) -> bool:
+    # Tickets that monitoring opens for an incident are paged by the incident itself
+    # (source "incident:<id>"); paging the ticket too would wake the same person twice.
+    return ticket.events.filter(
+        kind=TicketEvent.Kind.CREATED, data__source=Comment.Source.SYSTEM
+    ).exists()
 
 
 def sla_event_page(ticket: Ticket, clock_name: str, threshold: str) -> None:

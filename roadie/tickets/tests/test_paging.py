@@ -87,6 +87,16 @@ def test_first_step_notifies_the_person_on_call(customer_a, policy, oncall_perso
     assert OutboxMessage.objects.filter(recipient=oncall_person.email).exists()
 
 
+def test_a_ticket_monitoring_opened_is_left_to_the_incident_page(org_a, agent, policy, commit):
+    # Monitoring files its tickets with source "system" and pages under the incident's source.
+    with commit():
+        ticket = services.ticket_create(
+            by=agent, organization=org_a, title="heartbeat missing", description="",
+            severity="urgent", source="system",
+        )
+    assert not Page.objects.filter(source=f"ticket:{ticket.number}").exists()
+
+
 def test_important_ticket_pages_nobody(customer_a, policy, commit):
     with commit():
         file(customer_a, severity="important")

@@ -1,0 +1,5 @@
+import sys
+
+from roadie_agent.cli import main
+
+sys.exit(main())
