@@ -16,6 +16,9 @@ from roadie.accounts.models import ApiToken, Role
 from roadie.accounts.services import invitation_create
 from roadie.api.urls import api
 from roadie.core.tests import factories
+from roadie.monitoring.ingest import EventIn
+from roadie.monitoring.models import Incident
+from roadie.monitoring.services.alerts import event_receive
 from roadie.notifications.models import Channel, OutboxMessage
 from roadie.notifications.services import channel_create
 from roadie.releases import services as release_services
@@ -67,7 +70,16 @@ def world(org_a, org_b, customer_a, customer_b, agent):
     )
     release_services.advisory_embargo(advisory=advisory_b, by=engineer, embargo_until=None)
     request_b = release_services.update_request_create(release=release_b, by=customer_b, note=SECRET)
+    event_receive(
+        deployment=deployment_b,
+        event=EventIn.model_validate({
+            "event_action": "trigger", "dedup_key": "b-1",
+            "payload": {"summary": SECRET, "severity": "critical", "source": "b"},
+        }),
+    )
+    incident_b = Incident.objects.get(deployment=deployment_b)
     return {
+        "incident_b": incident_b,
         "channel_b": channel_b,
         "release_b": release_b,
         "advisory_b": advisory_b,
@@ -95,6 +107,7 @@ def _b_ids(world):
         "slug": "beta",
         "pk": None,  # filled per route below
         "secret": "not-a-valid-secret",
+        "token": "not-a-valid-token",
         "channel_id": world["channel_b"].pk,
         "message_id": world["outbox_b"].pk,
         "release_id": world["release_b"].pk,
@@ -104,6 +117,8 @@ def _b_ids(world):
         # Vendor-side objects: customers are refused before any id is read.
         "schedule_id": 1, "rotation_id": 1, "override_id": 1, "leave_id": 1, "team_id": 1,
         "policy_id": 1, "page_id": 1,
+        "incident_id": world["incident_b"].pk,
+        "silence_id": 1, "window_id": 1, "rule": "cpu_high",
     }
 
 
@@ -113,7 +128,7 @@ def _b_ids(world):
 ROUTES: dict[str, str] = {
     "home": "own",
     "healthz": "public",
-    "metrics": "public",
+    "metrics": "staff",
     "login": "public",
     "logout": "own",
     "set_language": "public",
@@ -127,6 +142,11 @@ ROUTES: dict[str, str] = {
     "portal:advisories": "own",
     "portal:notifications": "own",
     "oncall:*": "staff",
+    "reports:*": "staff",
+    "scorecard:*": "staff",
+    "scorecard_public:page": "object",
+    "monitoring:deployments": "own",
+    "monitoring:*": "object",
     "portal:tickets": "own",
     "portal:team": "own",
     "portal:*": "object",
@@ -212,6 +232,7 @@ VENDOR_PARAMS = {
     "schedule_id", "rotation_id", "override_id", "leave_id", "team_id", "policy_id", "page_id",
 }
 API_PARAMS = {
+    "incident_id", "silence_id", "window_id", "rule",
     "number", "attachment_id", "deployment_id", "contract_id", "token_id", "slug",
     "release_id", "advisory_id", "update_request_id", "artifact_id", "channel_id", "message_id",
     "schedule_id", "rotation_id", "override_id", "leave_id", "team_id", "policy_id", "page_id",
@@ -286,5 +307,6 @@ def _snapshot(world):
         world["request_b"].__class__.objects.get(pk=world["request_b"].pk).status,
         Channel.objects.get(pk=world["channel_b"].pk).enabled,
         OutboxMessage.objects.get(pk=world["outbox_b"].pk).status,
+        Incident.objects.get(pk=world["incident_b"].pk).status,
         Role.CUSTOMER_ADMIN,
     )
