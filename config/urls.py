@@ -13,6 +13,7 @@ urlpatterns = [
     path("portal/", include("roadie.portal.urls")),
     path("attachments/", include("roadie.tickets.urls")),
     path("api/v1/", api.urls),
+    path("scorecard/", include("roadie.console.scorecard.public_urls")),
     path("metrics", include("roadie.monitoring.urls")),
     path("admin/", admin.site.urls),
 ]

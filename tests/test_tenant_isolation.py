@@ -40,7 +40,10 @@ def world(org_a, org_b, customer_a, customer_b, agent):
     product = factories.make_product("live-b")
     deployment_b = factories.make_deployment(org_b, product)
     ticket_b = services.ticket_create(
-        by=customer_b, title=f"{SECRET} 推流中断", description=SECRET, severity="urgent",
+        by=customer_b,
+        title=f"{SECRET} 推流中断",
+        description=SECRET,
+        severity="urgent",
         attachments=[check_upload(name="shot.png", declared_type="image/png", data=PNG)],
     )
     services.ticket_comment(ticket=ticket_b, by=agent, body=f"{SECRET} public reply")
@@ -48,14 +51,21 @@ def world(org_a, org_b, customer_a, customer_b, agent):
     ticket_a = factories.make_ticket(requester=customer_a, title="Alpha ticket")
     invitation, _secret = invitation_create(by=customer_b, email="new@beta.example")
     mail_b = InboundMail.objects.create(
-        message_id="<b@beta>", sender="x@beta.example", subject=SECRET, raw=b"x",
+        message_id="<b@beta>",
+        sender="x@beta.example",
+        subject=SECRET,
+        raw=b"x",
         status=InboundMail.Status.HELD,
     )
     factories.make_token(customer_b)
     engineer = factories.make_user(Role.ENGINEER)
     channel_b = channel_create(
-        by=customer_b, kind="webhook", name=SECRET, url="https://hooks.beta.example/roadie",
-        secret="s3cret", organization=org_b,
+        by=customer_b,
+        kind="webhook",
+        name=SECRET,
+        url="https://hooks.beta.example/roadie",
+        secret="s3cret",
+        organization=org_b,
     )
     release_services.release_create(product=product, version="2.4.0", by=engineer)
     release_b = release_services.release_create(
@@ -65,17 +75,24 @@ def world(org_a, org_b, customer_a, customer_b, agent):
         release=release_b, by=engineer, url="https://x.example/a.tgz", sha256="a" * 64, name=SECRET
     )
     advisory_b = release_services.advisory_create(
-        by=engineer, title=SECRET, cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        by=engineer,
+        title=SECRET,
+        cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
         affected=[release_services.RangeSpec(product="live-b", introduced="0", fixed="2.4.2")],
     )
     release_services.advisory_embargo(advisory=advisory_b, by=engineer, embargo_until=None)
-    request_b = release_services.update_request_create(release=release_b, by=customer_b, note=SECRET)
+    request_b = release_services.update_request_create(
+        release=release_b, by=customer_b, note=SECRET
+    )
     event_receive(
         deployment=deployment_b,
-        event=EventIn.model_validate({
-            "event_action": "trigger", "dedup_key": "b-1",
-            "payload": {"summary": SECRET, "severity": "critical", "source": "b"},
-        }),
+        event=EventIn.model_validate(
+            {
+                "event_action": "trigger",
+                "dedup_key": "b-1",
+                "payload": {"summary": SECRET, "severity": "critical", "source": "b"},
+            }
+        ),
     )
     incident_b = Incident.objects.get(deployment=deployment_b)
     return {
@@ -115,10 +132,17 @@ def _b_ids(world):
         "update_request_id": world["request_b"].pk,
         "artifact_id": world["release_b"].artifacts.get().pk,
         # Vendor-side objects: customers are refused before any id is read.
-        "schedule_id": 1, "rotation_id": 1, "override_id": 1, "leave_id": 1, "team_id": 1,
-        "policy_id": 1, "page_id": 1,
+        "schedule_id": 1,
+        "rotation_id": 1,
+        "override_id": 1,
+        "leave_id": 1,
+        "team_id": 1,
+        "policy_id": 1,
+        "page_id": 1,
         "incident_id": world["incident_b"].pk,
-        "silence_id": 1, "window_id": 1, "rule": "cpu_high",
+        "silence_id": 1,
+        "window_id": 1,
+        "rule": "cpu_high",
     }
 
 
@@ -220,22 +244,51 @@ def test_every_url_refuses_organization_b(world, customer_a):
             response = getattr(client, method)(url)
             _assert_nothing_of_b(response, f"{method.upper()} {url}")
             if kind == "object":
-                assert response.status_code in (404, 405), f"{method.upper()} {url} ({name}) answered {response.status_code}"
+                assert response.status_code in (404, 405), (
+                    f"{method.upper()} {url} ({name}) answered {response.status_code}"
+                )
             elif kind == "staff":
-                assert response.status_code in (302, 403, 404, 405), f"{method.upper()} {url} ({name}) answered {response.status_code}"
+                assert response.status_code in (302, 403, 404, 405), (
+                    f"{method.upper()} {url} ({name}) answered {response.status_code}"
+                )
         client.force_login(customer_a)  # logout or language routes may have ended the session
     assert not unclassified, "classify these routes in ROUTES: " + ", ".join(unclassified)
     assert _snapshot(world) == before, "a request of A changed organization B's data"
 
 
 VENDOR_PARAMS = {
-    "schedule_id", "rotation_id", "override_id", "leave_id", "team_id", "policy_id", "page_id",
+    "schedule_id",
+    "rotation_id",
+    "override_id",
+    "leave_id",
+    "team_id",
+    "policy_id",
+    "page_id",
 }
 API_PARAMS = {
-    "incident_id", "silence_id", "window_id", "rule",
-    "number", "attachment_id", "deployment_id", "contract_id", "token_id", "slug",
-    "release_id", "advisory_id", "update_request_id", "artifact_id", "channel_id", "message_id",
-    "schedule_id", "rotation_id", "override_id", "leave_id", "team_id", "policy_id", "page_id",
+    "incident_id",
+    "silence_id",
+    "window_id",
+    "rule",
+    "number",
+    "attachment_id",
+    "deployment_id",
+    "contract_id",
+    "token_id",
+    "slug",
+    "release_id",
+    "advisory_id",
+    "update_request_id",
+    "artifact_id",
+    "channel_id",
+    "message_id",
+    "schedule_id",
+    "rotation_id",
+    "override_id",
+    "leave_id",
+    "team_id",
+    "policy_id",
+    "page_id",
 }
 
 
@@ -250,8 +303,17 @@ def test_every_api_route_refuses_organization_b(world, customer_a):
         assert params <= API_PARAMS, f"classify the parameters of {path} in API_PARAMS"
         url = re.sub(r"{(\w+)}", lambda m: str(ids[m.group(1)]), path)
         for method in operations:
-            body = json.dumps({"title": SECRET, "severity": "urgent", "body": "x", "version": "9.9.9",
-                               "status": "closed", "organization": "beta", "name": "x"})
+            body = json.dumps(
+                {
+                    "title": SECRET,
+                    "severity": "urgent",
+                    "body": "x",
+                    "version": "9.9.9",
+                    "status": "closed",
+                    "organization": "beta",
+                    "name": "x",
+                }
+            )
             if method == "post" and path.endswith("/attachments"):
                 upload = SimpleUploadedFile("shot.png", PNG, content_type="image/png")
                 response = client.post(url, {"file": upload})
@@ -268,7 +330,9 @@ def test_every_api_route_refuses_organization_b(world, customer_a):
                 # not even parse may be refused first, with 422).
                 assert response.status_code in (403, 404, 405, 422), f"{method.upper()} {url}"
             elif params:
-                assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+                assert response.status_code == 404, (
+                    f"{method.upper()} {url} answered {response.status_code}"
+                )
             if response["Content-Type"].startswith("application/") and response.status_code >= 400:
                 assert response["Content-Type"] == "application/problem+json"
     assert _snapshot(world) == before, "an API request of A changed organization B's data"
@@ -277,9 +341,13 @@ def test_every_api_route_refuses_organization_b(world, customer_a):
 def test_search_never_finds_organization_b(world, customer_a):
     token = factories.make_token(customer_a)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-    for url in (f"/api/v1/tickets?q={SECRET}", f"/api/v1/tickets?q={world['ticket_b'].number}",
-                "/api/v1/tickets?organization=beta", "/api/v1/deployments?organization=beta",
-                "/api/v1/contracts?organization=beta"):
+    for url in (
+        f"/api/v1/tickets?q={SECRET}",
+        f"/api/v1/tickets?q={world['ticket_b'].number}",
+        "/api/v1/tickets?organization=beta",
+        "/api/v1/deployments?organization=beta",
+        "/api/v1/contracts?organization=beta",
+    ):
         response = client.get(url)
         assert response.status_code == 200
         assert response.json()["items"] == [], url
@@ -296,7 +364,10 @@ def test_search_never_finds_organization_b(world, customer_a):
 def _snapshot(world):
     ticket = Ticket.objects.get(pk=world["ticket_b"].pk)
     return (
-        ticket.status, ticket.severity, ticket.assignee_id, ticket.title,
+        ticket.status,
+        ticket.severity,
+        ticket.assignee_id,
+        ticket.title,
         Comment.objects.filter(ticket=ticket).count(),
         TicketEvent.objects.filter(ticket=ticket).count(),
         ticket.attachments.count(),

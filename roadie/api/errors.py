@@ -1,4 +1,4 @@
-"""Every API error is an RFC 9457 problem body (application/problem+json) naming the field at fault."""
+"""Every API error is an RFC 9457 problem body (application/problem+json) naming its field."""
 
 from http import HTTPStatus
 from typing import Any

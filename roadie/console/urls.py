@@ -33,4 +33,6 @@ urlpatterns = [
     path("releases/", include("roadie.console.releases.urls")),
     path("oncall/", include("roadie.console.oncall.urls")),
     path("monitoring/", include("roadie.console.monitoring.urls")),
+    path("reports/", include("roadie.console.reports.urls")),
+    path("scorecard/", include("roadie.console.scorecard.urls")),
 ]

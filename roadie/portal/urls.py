@@ -15,4 +15,5 @@ urlpatterns = [
     path("releases/", include("roadie.portal.releases.urls")),
     path("notifications/", include("roadie.portal.notifications.urls")),
     path("monitoring/", include("roadie.portal.monitoring.urls")),
+    path("survey/", include("roadie.portal.satisfaction.urls")),
 ]

@@ -1,11 +1,13 @@
 """Reads for SLA: the snapshot a new ticket binds, due-time previews, calendar coverage."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from roadie.core.choices import Severity
 from roadie.core.errors import InvalidInput
 from roadie.customers.models import Contract, Tier
 from roadie.sla import clocks
@@ -77,11 +79,12 @@ def sla_snapshot(*, contract: Contract | None) -> dict[str, Any]:
 
 
 def due_times_preview(
-    *, contract: Contract, severity: str, opened_at: datetime
+    *, contract: Contract | None, severity: str, opened_at: datetime
 ) -> tuple[datetime, datetime]:
     """(response due, resolution due) of a ticket of ``severity`` opened at ``opened_at``.
 
-    Callers pass a contract the viewer may see (contracts_visible).
+    Callers pass a contract the viewer may see (contracts_visible); None means the default
+    tier, as for an organization without a contract.
     """
     if opened_at.utcoffset() is None:
         raise NaiveDateTime(
@@ -114,3 +117,97 @@ def calendar_unknown_dates(*, calendar: Calendar, start: date, end: date) -> lis
             field="end",
         )
     return calendar.working_calendar(overrides=calendar_overrides()).unknown_dates(start, end)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClockPromise:
+    """One clock of a commitment: the target and the calendar it runs on."""
+
+    minutes: int
+    always_open: bool  # 7×24; otherwise business hours
+    time_zone: str
+    opens: str  # "09:00" (business hours only)
+    closes: str
+    lunch: tuple[str, str] | None
+    weekdays: tuple[int, ...]
+    chinese: bool  # follows the Chinese working calendar (holidays off, 调休 on)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Commitment:
+    """What a tier or contract promises for one severity."""
+
+    severity: str
+    response: ClockPromise
+    resolution: ClockPromise
+    warning_percent: int
+
+
+def commitments_from_snapshot(snapshot: dict[str, Any]) -> list[Commitment]:
+    """The promises in a ticket's snapshot (or a fresh one), most severe first; [] if none."""
+    severities = snapshot.get("severities") or {}
+    calendars_ = snapshot.get("calendars") or {}
+
+    def promise(minutes: int, slug: str) -> ClockPromise:
+        spec = calendars_.get(slug) or {}
+        lunch = spec.get("lunch")
+        return ClockPromise(
+            minutes=int(minutes),
+            always_open=bool(spec.get("always_open")),
+            time_zone=str(spec.get("tz") or ""),
+            opens=str(spec.get("start") or ""),
+            closes=str(spec.get("end") or ""),
+            lunch=(str(lunch[0]), str(lunch[1])) if lunch else None,
+            weekdays=tuple(spec.get("weekdays") or ()),
+            chinese=bool(spec.get("chinese")),
+        )
+
+    return [
+        Commitment(
+            severity=severity.value,
+            response=promise(
+                severities[severity]["response_minutes"], severities[severity]["response_calendar"]
+            ),
+            resolution=promise(
+                severities[severity]["resolution_minutes"],
+                severities[severity]["resolution_calendar"],
+            ),
+            warning_percent=int(severities[severity].get("warning_percent", 75)),
+        )
+        for severity in Severity
+        if severity in severities
+    ]
+
+
+def commitments(*, contract: Contract | None) -> list[Commitment]:
+    """What the contract (or, without one, the default tier) promises today, per severity.
+
+    Callers pass a contract the viewer may see (contracts_visible / current_contract).
+    """
+    return commitments_from_snapshot(sla_snapshot(contract=contract))
+
+
+def tier_commitments() -> dict[str, list[Commitment]]:
+    """Every tier's promises (its policies, no contract overrides), by tier slug."""
+    result: dict[str, list[Commitment]] = {}
+    for tier in Tier.objects.filter(sla_policies__isnull=False).distinct().order_by("slug"):
+        snapshot = _tier_snapshot(tier)
+        if snapshot:
+            result[tier.slug] = commitments_from_snapshot(snapshot)
+    return result
+
+
+def _tier_snapshot(tier: Tier) -> dict[str, Any]:
+    specs: dict[str, dict[str, Any]] = {}
+    severities: dict[str, dict[str, Any]] = {}
+    for policy in policies().filter(tier=tier):
+        for calendar in (policy.response_calendar, policy.resolution_calendar):
+            specs[calendar.slug] = calendar.spec()
+        severities[policy.severity] = {
+            "response_minutes": policy.response_minutes,
+            "resolution_minutes": policy.resolution_minutes,
+            "response_calendar": policy.response_calendar.slug,
+            "resolution_calendar": policy.resolution_calendar.slug,
+            "warning_percent": policy.warning_percent,
+        }
+    return {"calendars": specs, "severities": severities} if severities else {}

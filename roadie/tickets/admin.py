@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from roadie.tickets.models import Attachment, Comment, InboundMail, Tag, Ticket, TicketEvent
+from roadie.tickets.models import (
+    Attachment,
+    Comment,
+    InboundMail,
+    SatisfactionSurvey,
+    Tag,
+    Ticket,
+    TicketEvent,
+)
 
 
 @admin.register(Ticket)
@@ -32,3 +40,9 @@ admin.site.register(Tag)
 admin.site.register(Comment)
 admin.site.register(Attachment)
 admin.site.register(InboundMail)
+
+
+@admin.register(SatisfactionSurvey)
+class SatisfactionSurveyAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "score", "answered_by", "answered_at"]
+    list_filter = ["score"]

@@ -29,6 +29,25 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING})
+# The earliest due time still pending on a running ticket: the response due time until the
+# first response (unless the resolution falls due first), then the resolution due time.  Null
+# while the clocks stand still (waiting on the customer: sla_paused_at is set; resolved or
+# closed: not is_open) and for tickets without SLA.  The "due first" queue orders by it through
+# the partial functional index ticket_due_queue.  It holds no literal values on purpose: SQLite
+# uses an indexed expression only when the query's copy is identical, bound parameters included.
+_RUNNING = models.Q(is_open=True, sla_paused_at__isnull=True)
+PENDING_DUE = models.Case(
+    models.When(
+        _RUNNING
+        & models.Q(
+            first_response_at__isnull=True, response_due_at__lt=models.F("resolution_due_at")
+        ),
+        then=models.F("response_due_at"),
+    ),
+    models.When(_RUNNING, then=models.F("resolution_due_at")),
+    default=None,
+    output_field=models.DateTimeField(),
+)
 
 
 class Tag(models.Model):
@@ -115,13 +134,36 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         indexes = [
-            models.Index(fields=["is_open", "-severity", "-id"], name="ticket_open_queue"),
+            # Staff queues: escalated tickets rise within their severity.  The open ones are
+            # partial indexes: `is_open` compiles to a bare column, which SQLite cannot use as
+            # the equality prefix of an index but does match against an index's WHERE.
+            models.Index(
+                fields=["-severity", "-escalated", "-id"],
+                condition=models.Q(is_open=True),
+                name="ticket_open_queue_esc",
+            ),
             models.Index(
                 fields=["organization", "is_open", "-severity", "-id"], name="ticket_org_queue"
             ),
-            models.Index(fields=["assignee", "is_open", "-severity", "-id"], name="ticket_mine"),
-            models.Index(fields=["status", "-severity", "-id"], name="ticket_status_queue"),
+            models.Index(
+                fields=["assignee", "-severity", "-escalated", "-id"],
+                condition=models.Q(is_open=True),
+                name="ticket_mine_esc",
+            ),
+            models.Index(
+                fields=["status", "-severity", "-escalated", "-id"], name="ticket_status_queue_esc"
+            ),
             models.Index(fields=["organization", "-id"], name="ticket_org_recent"),
+            # Partial: only open tickets have anything pending (SQLite puts NULLs first).
+            models.Index(
+                PENDING_DUE,
+                models.F("id"),
+                condition=models.Q(is_open=True),
+                name="ticket_due_queue",
+            ),
+            # Reports read a period of tickets; the satisfaction survey reads recent resolutions.
+            models.Index(fields=["created_at"], name="ticket_created"),
+            models.Index(fields=["resolved_at"], name="ticket_resolved"),
         ]
 
     def __str__(self) -> str:
@@ -220,6 +262,8 @@ class TicketEvent(models.Model):
         SLA_WARNING = "sla_warning", _("SLA warning")
         SLA_BREACHED = "sla_breached", _("SLA breached")
         ESCALATED = "escalated", _("Escalated")
+        SATISFACTION_SENT = "satisfaction_sent", _("Satisfaction survey sent")
+        SATISFACTION_ANSWERED = "satisfaction_answered", _("Satisfaction rated")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -239,6 +283,47 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
+
+
+class SatisfactionSurvey(models.Model):
+    """The one-question survey of a resolved ticket (roadie.tickets.satisfaction): 1–5 and a
+    comment, answered once, through a signed link in the e-mail or on the portal ticket page."""
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, related_name="satisfaction", verbose_name=_("ticket")
+    )
+    created_at = models.DateTimeField(_("created"))
+    # When the e-mail was queued; null if the customer answered in the portal before any e-mail.
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
+                name="satisfaction_score_1_to_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.score or '-'}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
 
 
 class InboundMail(models.Model):

@@ -123,3 +123,15 @@ def sla_event(
         key=f"sla:{clock}:{threshold}",
         context={"clock": clock, "threshold": threshold, "at": at},
     )
+
+
+def satisfaction_survey(*, ticket: Ticket, recipient: User, token: str) -> None:
+    """The one-question survey after resolution, with the recipient's own signed link."""
+    survey_url = settings.ROADIE_BASE_URL + reverse("portal:survey", args=[token])
+    _send(
+        ticket=ticket,
+        recipients=[recipient],
+        template="satisfaction_survey",
+        key="satisfaction",
+        context={"survey_url": survey_url, "scores": (5, 4, 3, 2, 1)},
+    )

@@ -4,12 +4,14 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import chain
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 
 from roadie.accounts.models import User
-from roadie.tickets.models import Attachment, Comment, Ticket, TicketEvent
+from roadie.tickets.models import PENDING_DUE, Attachment, Comment, Ticket, TicketEvent
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -19,7 +21,12 @@ SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
     "severity": (("severity", True), ("id", True)),
     "newest": (("id", True),),
     "oldest": (("id", False),),
+    # The earliest pending due time first (Ticket.PENDING_DUE), then the tickets whose clocks
+    # stand still or have no SLA, oldest first: a keyset of its own (see _due_page).
+    "due": (("pending_due", False), ("id", False)),
 }
+# Staff see escalated tickets rise within their severity (the sweep sets `escalated`).
+STAFF_SEVERITY_KEYS = (("severity", True), ("escalated", True), ("id", True))
 
 
 def tickets_visible(*, viewer: User) -> QuerySet[Ticket]:
@@ -119,6 +126,12 @@ def filter_tickets(
     return qs
 
 
+def _sort_keys(sort: str, viewer: User) -> tuple[tuple[str, bool], ...]:
+    if sort == "severity" and viewer.is_vendor_staff:
+        return STAFF_SEVERITY_KEYS
+    return SORTS[sort]
+
+
 def ticket_queue(
     *,
     viewer: User,
@@ -128,24 +141,72 @@ def ticket_queue(
     limit: int = PAGE_SIZE,
 ) -> Page:
     """One page of the queue, by keyset pagination: as fast on page 1,000 as on page 1."""
-    keys = SORTS.get(sort) or SORTS["severity"]
     sort = sort if sort in SORTS else "severity"
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     qs = filter_tickets(tickets_visible(viewer=viewer), viewer=viewer, filters=filters)
+    qs = qs.select_related("organization", "assignee", "requester", "module")
+    if sort == "due":
+        return _due_page(qs, cursor=cursor, limit=limit, filters=filters)
+    keys = _sort_keys(sort, viewer)
     if cursor:
-        qs = qs.filter(_after(keys, _decode_cursor(cursor, len(keys))))
+        try:
+            qs = qs.filter(_after(keys, _decode_cursor(cursor, len(keys))))
+        except (ValidationError, ValueError, TypeError):
+            # Values of the wrong type (a hand-edited cursor, or one from another sort).
+            raise InvalidCursor("The cursor is not valid.")
     ordering = [f"-{name}" if descending else name for name, descending in keys]
-    rows = list(
-        qs.select_related("organization", "assignee", "requester", "module").order_by(*ordering)[
-            : limit + 1
-        ]
-    )
+    rows = list(qs.order_by(*ordering)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = _encode_cursor([getattr(last, name) for name, _ in keys])
     return Page(items=rows, next_cursor=next_cursor, sort=sort, filters=filters)
+
+
+def _due_page(qs: QuerySet[Ticket], *, cursor: str, limit: int, filters: QueueFilters) -> Page:
+    """Tickets by their earliest pending due time, then those with nothing pending, by id.
+
+    Two index ranges instead of one ORDER BY with NULLS LAST (which SQLite cannot walk in
+    index order): the running tickets by (pending_due, id), then, once they run out, the rest
+    by id.  The cursor is [pending_due ISO or null, id].
+    """
+    due: datetime | None = None
+    after_id = 0
+    if cursor:
+        values = _decode_cursor(cursor, 2)
+        if values[0] is not None and not isinstance(values[0], str):
+            raise InvalidCursor("The cursor is not valid.")
+        if not isinstance(values[1], int) or isinstance(values[1], bool):
+            raise InvalidCursor("The cursor is not valid.")
+        try:
+            due = datetime.fromisoformat(values[0]) if values[0] else None
+        except ValueError:
+            raise InvalidCursor("The cursor is not valid.")
+        if due is not None and due.utcoffset() is None:
+            raise InvalidCursor("The cursor is not valid.")
+        after_id = values[1]
+    qs = qs.alias(pending_due=PENDING_DUE)
+    rows: list[Ticket] = []
+    # Only open tickets have a pending due time; saying so lets the partial index serve.
+    if filters.queue != "closed" and (not cursor or due is not None):
+        running = qs.filter(is_open=True, pending_due__isnull=False)
+        if due is not None:
+            running = running.filter(Q(pending_due__gt=due) | Q(pending_due=due, id__gt=after_id))
+        rows = list(
+            running.annotate(pending_due_at=PENDING_DUE).order_by("pending_due", "id")[: limit + 1]
+        )
+        after_id = 0
+    if len(rows) <= limit:
+        rest = qs.filter(pending_due__isnull=True, id__gt=after_id).order_by("id")
+        rows.extend(rest[: limit + 1 - len(rows)])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        last_due = getattr(last, "pending_due_at", None)
+        next_cursor = _encode_cursor([last_due.isoformat() if last_due else None, last.pk])
+    return Page(items=rows, next_cursor=next_cursor, sort="due", filters=filters)
 
 
 @dataclass

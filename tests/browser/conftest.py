@@ -16,6 +16,8 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
 
+from roadie.core.tests import factories  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
@@ -76,3 +78,9 @@ def shot() -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def default_data(transactional_db):
+    # live_server tests are transactional: an earlier one's flush removed the migrated data.
+    factories.restore_default_data()

@@ -16,6 +16,7 @@ from roadie.console.decorators import staff_required
 from roadie.console.htmx import is_htmx
 from roadie.console.tickets.forms import (
     QUEUES,
+    SORTS,
     AssignForm,
     BulkAssignForm,
     KindForm,
@@ -67,6 +68,8 @@ def _queue_context(request: HttpRequest, params: QueryDict) -> dict[str, Any]:
     staff = list(staff_users())
     organizations = list(organizations_visible(viewer=request.user).only("slug", "name"))
     form = QueueFilterForm(params, organizations=organizations, staff=staff)
+    # The SLA sort (roadie.tickets.selectors.SORTS["due"]): the earliest pending due time first.
+    form.fields["sort"].choices = [*SORTS, ("due", _("Due first"))]  # type: ignore[attr-defined]
     filters = QueueFilters(
         queue=form.value("queue") or "open",
         status=form.value("status"),

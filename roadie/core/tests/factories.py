@@ -1,7 +1,10 @@
 """Factories shared by every app's tests: plain functions over the real services."""
 
+import importlib
 import itertools
 from datetime import date
+
+from django.apps import apps as django_apps
 
 from roadie.accounts.models import Role, User
 from roadie.accounts.services import api_token_create, user_create
@@ -77,3 +80,18 @@ def make_ticket(requester: User | None = None, **fields: object) -> Ticket:
     }
     values.update(fields)
     return ticket_create(by=requester, **values)  # type: ignore[arg-type]
+
+
+def restore_default_data() -> None:
+    """Re-create what the data migrations seed (tiers, calendars, SLA policies).
+
+    A transactional test (live_server) ends with a flush that empties every table, migrated
+    data included; the tests after it call this to start from what `roadie migrate` gives.
+    """
+    for module in (
+        "roadie.customers.migrations.0002_default_tiers",
+        "roadie.sla.migrations.0002_default_policies",
+    ):
+        migration = importlib.import_module(module)
+        seed = getattr(migration, "create_tiers", None) or migration.create_defaults
+        seed(django_apps, None)

@@ -13,8 +13,8 @@ import pytest
 from django.utils import timezone
 
 from roadie.accounts.models import Role
+from roadie.core.tests import factories
 from roadie.core.tests.factories import make_user
-from roadie.customers.models import Tier
 from roadie.monitoring.models import DeploymentHealth, IngestBatch, Sample
 from roadie.monitoring.selectors import latest_values
 from roadie.monitoring.services import ingest_token_create
@@ -92,9 +92,8 @@ class SwallowingProxy:
 
 
 @pytest.fixture(autouse=True)
-def tiers(transactional_db):
-    # A transactional test starts from a flushed database: the tiers' data migration is gone.
-    Tier.objects.get_or_create(slug="standard", defaults={"name": "Standard"})
+def default_data(transactional_db):
+    factories.restore_default_data()
 
 
 def stored_values(deployment):

@@ -13,9 +13,12 @@ from roadie.core import clock
 from roadie.core.errors import DomainError
 from roadie.customers.selectors import current_contract
 from roadie.portal.access import add_domain_error, customer_required, is_htmx
+from roadie.portal.satisfaction.forms import SurveyForm
 from roadie.portal.tickets.forms import TAB_CHOICES, ReplyForm, TicketFilterForm, TicketForm
-from roadie.tickets import selectors, services
-from roadie.tickets.models import Status, Ticket
+from roadie.scorecard.selectors import quarter_start, sla_figures
+from roadie.sla.selectors import commitments, commitments_from_snapshot, due_times_preview
+from roadie.tickets import satisfaction, selectors, services
+from roadie.tickets.models import Severity, Status, Ticket
 
 LIST_TEMPLATE = "portal/tickets/list.html"
 NEW_TEMPLATE = "portal/tickets/new.html"
@@ -55,19 +58,50 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         page = selectors.ticket_queue(
             viewer=request.user, filters=filters, sort=sort, limit=PAGE_SIZE
         )
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "page": page,
         "tab": tab,
         "tabs": TAB_CHOICES,
         "is_first_page": not cursor,
     }
-    template = f"{LIST_TEMPLATE}#results" if is_htmx(request) else LIST_TEMPLATE
-    return render(request, template, context)
+    if is_htmx(request):
+        return render(request, f"{LIST_TEMPLATE}#results", context)
+    now = clock.now()
+    # The organization's own SLA figures since the quarter began (tickets_visible inside).
+    context["quarter"] = {
+        "start": quarter_start(now),
+        "figures": sla_figures(viewer=request.user, start=quarter_start(now), end=now, now=now),
+    }
+    return render(request, LIST_TEMPLATE, context)
+
+
+def _intake_preview(request: HttpRequest, severity: str) -> dict[str, Any]:
+    """What filing now would promise: the same computation as POST /api/v1/sla/preview."""
+    if severity not in Severity.values:
+        return {"preview_severity": ""}
+    assert request.user.organization is not None
+    try:
+        response, resolution = due_times_preview(
+            contract=current_contract(organization=request.user.organization),
+            severity=severity,
+            opened_at=clock.now(),
+        )
+    except DomainError:
+        return {"preview_severity": ""}
+    return {
+        "preview_severity": severity,
+        "preview_response": response,
+        "preview_resolution": resolution,
+    }
 
 
 @customer_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" and is_htmx(request):
+        # The severity radios ask for the due times of "if you file now" (htmx).
+        preview = _intake_preview(request, request.GET.get("severity", ""))
+        return render(request, f"{NEW_TEMPLATE}#sla-preview", preview)
     form = TicketForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -91,7 +125,15 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 % {"number": ticket.number},
             )
             return redirect("portal:ticket", ticket.number)
-    return render(request, NEW_TEMPLATE, {"form": form})
+    assert request.user.organization is not None
+    context = {
+        "form": form,
+        "commitments": commitments(
+            contract=current_contract(organization=request.user.organization)
+        ),
+        **_intake_preview(request, str(form["severity"].value() or "")),
+    }
+    return render(request, NEW_TEMPLATE, context)
 
 
 def _detail_context(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm) -> dict[str, Any]:
@@ -111,6 +153,21 @@ def _detail_context(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm)
         "reopen_deadline": deadline,
         "contract": current_contract(organization=request.user.organization),
         "today": timezone.localdate(now),
+        # The promises this ticket was opened under (its snapshot), not today's policies.
+        "commitments": commitments_from_snapshot(ticket.sla_snapshot or {}),
+        **_survey_context(request, ticket),
+    }
+
+
+def _survey_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
+    """The satisfaction question once the ticket is resolved (answered through the signed link
+    of roadie.tickets.satisfaction, made here for the viewer)."""
+    if ticket.resolved_at is None or ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        return {}
+    return {
+        "survey": satisfaction.survey_get(ticket=ticket),
+        "survey_form": SurveyForm(),
+        "survey_token": satisfaction.survey_token(ticket=ticket, user=request.user),
     }
 
 
