@@ -26,7 +26,7 @@ demo: install
 	$(VENV)/bin/roadie demo
 
 lint: dev
-	$(VENV)/bin/ruff check roadie config bench
+	$(VENV)/bin/ruff check roadie roadie_agent config bench tests
 	$(VENV)/bin/lint-imports
 
 test-sqlite: dev

@@ -19,6 +19,7 @@ Definitions (docs/scorecard.md):
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -654,9 +655,13 @@ def scorecard_share_active() -> ScorecardShare | None:
     return ScorecardShare.objects.filter(revoked_at__isnull=True).order_by("-created_at").first()
 
 
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def scorecard_share_get(*, token: str) -> ScorecardShare:
     """The active link with this token; ScorecardShare.DoesNotExist when unknown or revoked."""
-    if not token or len(token) > 64:
+    # Tokens are URL-safe base64; anything else (a NUL byte, say) cannot be one.
+    if not token or len(token) > 64 or not _TOKEN_RE.fullmatch(token):
         raise ScorecardShare.DoesNotExist
     return ScorecardShare.objects.select_related("created_by").get(
         token=token, revoked_at__isnull=True

@@ -429,7 +429,11 @@ def incident_acknowledge(
     """Someone is on it (a member of staff, or the Events API's `acknowledge`)."""
     if by is not None:
         _require_staff(by)
-    incident = Incident.objects.select_for_update().select_related("ticket").get(pk=incident.pk)
+    incident = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .get(pk=incident.pk)
+    )
     if incident.status != Incident.Status.OPEN:
         return incident
     now = at or clock.now()
@@ -445,7 +449,8 @@ def incident_resolve(*, incident: Incident, by: User, at: datetime | None = None
     """A member of staff resolves the incident by hand; its firing alerts stay attached."""
     _require_staff(by)
     incident = (
-        Incident.objects.select_for_update()
+        # Lock only the incident: PostgreSQL cannot lock the nullable side of the ticket join.
+        Incident.objects.select_for_update(of=("self",))
         .select_related("ticket", "deployment")
         .get(pk=incident.pk)
     )
