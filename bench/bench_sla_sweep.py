@@ -1,10 +1,15 @@
 """Cost of one SLA sweep tick as the number of open tickets grows.
 
 Run: .venv/bin/python bench/bench_sla_sweep.py [--sizes 100000 1000000] [--target-ms 1000]
+     DATABASE_URL=postgres://postgres@127.0.0.1:5432/roadie_bench_sweep .venv/bin/python bench/...
 
-For each size N a fresh SQLite database (temporary ROADIE_DATA_DIR) gets N open tickets, 1 % of
-them due (their response warning has passed), the rest due later.  One tick (one sla_sweep
-batch) is timed; it should cost the same whatever N is, because it reads an index range.
+For each size N a fresh database (see bench/_setup.py: SQLite in a temporary ROADIE_DATA_DIR, or
+with DATABASE_URL=postgres://…/roadie_bench… that dedicated database, created, migrated and
+dropped at the end) gets N open tickets, 1 % of them due (their response warning has passed),
+the rest due later.  After the load the database is settled (SQLite: ANALYZE + WAL checkpoint;
+PostgreSQL: VACUUM ANALYZE tickets_ticket + CHECKPOINT, as autovacuum would) and the plan of the
+sweep's selecting query is printed.  One tick (one sla_sweep batch) is timed; it should cost the
+same whatever N is, because it reads an index range.
 Prints one line per size and the ratio of the largest to the smallest; exits non-zero if a tick
 exceeds the target or the ratio exceeds 1.5.
 """
@@ -13,27 +18,30 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
+from _setup import BENCH_PREFIX, BenchDatabase, _pg_execute, prepare
+
+DEFAULT_PG_NAME = "roadie_bench_sweep"
 
 
 def run_one(size: int, due_percent: float, batch_size: int) -> tuple[float, float]:
-    """Runs in a child process with its own ROADIE_DATA_DIR; returns the tick (wall, cpu) in ms."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
+    """Runs in a child process on a fresh database; returns the tick (wall, cpu) in ms."""
+    database = prepare(default_pg_name=DEFAULT_PG_NAME)
+    try:
+        return _measure(database, size, due_percent, batch_size)
+    finally:
+        database.drop()
 
-    django.setup()
 
+def _measure(
+    database: BenchDatabase, size: int, due_percent: float, batch_size: int
+) -> tuple[float, float]:
     from datetime import timedelta
 
-    from django.core.management import call_command
     from django.db import connection
     from django.template.loader import get_template
     from django.urls import get_resolver
@@ -46,7 +54,6 @@ def run_one(size: int, due_percent: float, batch_size: int) -> tuple[float, floa
     from roadie.tickets import sla
     from roadie.tickets.models import Ticket
 
-    call_command("migrate", verbosity=0)
     organization = organization_create(name="Bench", slug="bench")
     requester = user_create(
         email="customer@bench.example",
@@ -96,16 +103,17 @@ def run_one(size: int, due_percent: float, batch_size: int) -> tuple[float, floa
     if batch:
         Ticket.objects.bulk_create(batch)
     loaded = time.perf_counter() - started
+    limit = batch_size or sla.SWEEP_BATCH
     with connection.cursor() as cursor:
-        # Start from a settled database: statistics gathered, the bulk load's WAL written back.
-        cursor.execute("ANALYZE")
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        cursor.execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM tickets_ticket WHERE next_sla_check_at <= %s "
-            "ORDER BY next_sla_check_at LIMIT 1000",
-            [now],
-        )
-        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+        # Start from a settled database: statistics gathered, the bulk load's WAL written back
+        # (on PostgreSQL also the visibility map set, as autovacuum would after a bulk load).
+        if database.vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE tickets_ticket")
+            cursor.execute("CHECKPOINT")
+        else:
+            cursor.execute("ANALYZE")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    plan = _sweep_plan(database, now, limit)
     print(f"  loaded {size:,} tickets in {loaded:.0f} s; plan: {plan}", file=sys.stderr)
 
     # A worker runs a tick every minute; time a warm one (URL conf imported, template compiled).
@@ -117,12 +125,41 @@ def run_one(size: int, due_percent: float, batch_size: int) -> tuple[float, floa
     ticks = []
     for _ in range(2):
         began, began_cpu = time.perf_counter(), time.process_time()
-        examined = sla.sla_sweep(now=now, limit=batch_size or sla.SWEEP_BATCH)
+        examined = sla.sla_sweep(now=now, limit=limit)
         wall = (time.perf_counter() - began) * 1000
         cpu = (time.process_time() - began_cpu) * 1000
-        ticks.append((wall, cpu))
+        if examined or not ticks:
+            # A tick that found nothing due (small sizes run out of due tickets) is no measure.
+            ticks.append((wall, cpu))
         print(f"  examined {examined} tickets in {wall:.0f} ms (cpu {cpu:.0f} ms)", file=sys.stderr)
     return min(ticks)
+
+
+def _sweep_plan(database: BenchDatabase, now: object, limit: int) -> str:
+    """The plan of the sweep's selecting query, built as roadie.tickets.sla._due_tickets does."""
+    from django.db import connection, transaction
+
+    from roadie.tickets.models import Ticket
+
+    qs = Ticket.objects.filter(next_sla_check_at__lte=now).order_by("next_sla_check_at")
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    qs = qs.select_related("assignee")[:limit]
+    prefix = "EXPLAIN QUERY PLAN " if database.vendor == "sqlite" else "EXPLAIN "
+    # Inside a transaction: SELECT … FOR UPDATE cannot even be compiled in autocommit mode.
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql, params = qs.query.sql_with_params()
+        cursor.execute(prefix + sql, params)
+        rows = cursor.fetchall()
+    return " / ".join(str(row[-1]).strip() for row in rows)
+
+
+def _drop_pg(url: str) -> None:
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/") or DEFAULT_PG_NAME
+    if name.startswith(BENCH_PREFIX):  # never anything else, whatever the URL says
+        admin_url = urlunparse(parsed._replace(path="/postgres"))
+        _pg_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> int:
@@ -141,17 +178,28 @@ def main() -> int:
         print(f"{wall:.1f} {cpu:.1f}")
         return 0
 
+    url = os.environ.get("DATABASE_URL", "")
+    vendor = "sqlite"
+    if url.startswith(("postgres://", "postgresql://")):
+        vendor = "postgresql"
+        # Refuse a wrong name here already, before any child starts (_setup refuses it too).
+        name = urlparse(url).path.lstrip("/") or DEFAULT_PG_NAME
+        if not name.startswith(BENCH_PREFIX):
+            print(
+                f"refusing to use database {name!r}: bench databases start with "
+                f"{BENCH_PREFIX!r} (e.g. {DEFAULT_PG_NAME})",
+                file=sys.stderr,
+            )
+            return 2
+
     results: dict[int, float] = {}
     for size in args.sizes:
-        data_dir = tempfile.mkdtemp(prefix="roadie-bench-sla-")
-        env = {
-            **os.environ,
-            "ROADIE_DATA_DIR": data_dir,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "EMAIL_URL": "memory://",
-        }
-        env.pop("DATABASE_URL", None)
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "EMAIL_URL": "memory://"}
+        if vendor == "sqlite":
+            # Any other URL (sqlite://… pointing at var/, say) would be used as is: never that.
+            env.pop("DATABASE_URL", None)
         try:
+            # The child's progress lines (stderr) pass straight through; stdout carries the result.
             out = subprocess.run(
                 [
                     sys.executable,
@@ -164,19 +212,20 @@ def main() -> int:
                     str(args.batch),
                 ],
                 env=env,
-                capture_output=True,
+                stdout=subprocess.PIPE,
                 text=True,
             )
         finally:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        sys.stderr.write(out.stderr)
+            if vendor == "postgresql":
+                # The child drops its database; this covers a child that died before it could.
+                _drop_pg(url)
         if out.returncode:
             print(f"size {size}: the run failed", file=sys.stderr)
             return 1
         wall, cpu = (float(x) for x in out.stdout.strip().splitlines()[-1].split())
         results[size] = wall
         print(
-            f"sla sweep tick (sqlite, {size} open, {args.due_percent:g}% due): "
+            f"sla sweep tick ({vendor}, {size} open, {args.due_percent:g}% due): "
             f"{wall:.0f} ms (cpu {cpu:.0f} ms)",
             flush=True,
         )
