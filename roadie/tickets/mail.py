@@ -277,6 +277,12 @@ def _body(message: EmailMessage) -> tuple[str, list[EmailMessage]]:
     return "", [p for p in (plain,) if p is not None]
 
 
+def mail_body_text(raw: bytes) -> str:
+    """The readable text of a stored message (plain preferred, HTML as text), untrimmed."""
+    message = cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(raw))
+    return _body(message)[0]
+
+
 def _attachment_parts(part: EmailMessage, body: list[EmailMessage]) -> Iterator[EmailMessage]:
     """Every part that is not the body, inline screenshots included; forwards stay whole."""
     maintype = part.get_content_maintype()

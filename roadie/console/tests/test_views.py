@@ -602,6 +602,24 @@ def test_html_only_mail_is_shown_as_text(agent):
     assert "<script>alert(1)" not in page and "<p>礼物" not in page
 
 
+def test_held_mail_labelled_gb2312_reads_as_the_ingest_path_reads_it(agent):
+    # 镕 is outside GB2312 proper; mail clients still label such GBK text "gb2312".
+    raw = (
+        b"From: wang@nowhere.example\r\nSubject: hi\r\nMessage-ID: <gbk@nowhere.example>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=gb2312\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+    ) + "王镕：推流中断".encode("gb18030")
+    mail = InboundMail.objects.create(
+        message_id="<gbk@nowhere.example>",
+        sender="wang@nowhere.example",
+        subject="hi",
+        raw=raw,
+        status=InboundMail.Status.HELD,
+    )
+    page = client_for(agent).get(reverse("console:mail_detail", args=[mail.pk])).text
+    assert "王镕：推流中断" in page
+
+
 def test_accepting_mail_from_another_organizations_user_shows_an_error(agent, customer_b, org_a):
     mail = _held_mail(sender=customer_b.email)
     response = client_for(agent).post(

@@ -1,9 +1,5 @@
 """Held e-mail review: read what was held, then open a ticket from it or discard it."""
 
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from typing import cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,30 +13,11 @@ from roadie.console.tickets.forms import MailAcceptForm
 from roadie.core.errors import DomainError
 from roadie.customers.models import Organization
 from roadie.customers.selectors import organizations_visible
-from roadie.tickets.mail import html_to_text, inbound_mail_accept, inbound_mail_discard
+from roadie.tickets.mail import inbound_mail_accept, inbound_mail_discard, mail_body_text
 from roadie.tickets.models import InboundMail
 
 HELD = "console/tickets/mail_held.html"
 DETAIL = "console/tickets/mail_detail.html"
-
-
-def mail_text(raw: bytes) -> str:
-    """The message's text part (or its HTML part as text), for a reviewer to read."""
-    message = cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(raw))
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    try:
-        text = part.get_content()
-    except (LookupError, UnicodeError, KeyError, AttributeError):
-        # An unknown or lying charset: show what can be read rather than nothing.
-        payload = part.get_payload(decode=True)
-        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
-    if not isinstance(text, str):
-        return ""
-    if part.get_content_subtype() == "html":
-        text = html_to_text(text)
-    return text.strip()
 
 
 def _mail(pk: int) -> InboundMail:
@@ -68,7 +45,7 @@ def _detail(
         )
     context = {
         "mail": mail,
-        "text": mail_text(bytes(mail.raw)),
+        "text": mail_body_text(bytes(mail.raw)),
         "form": form,
         "is_held": mail.status == InboundMail.Status.HELD,
     }
