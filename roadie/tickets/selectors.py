@@ -11,7 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 
 from roadie.accounts.models import User
-from roadie.tickets.models import PENDING_DUE, Attachment, Comment, Ticket, TicketEvent
+from roadie.tickets.models import (
+    PENDING_DUE,
+    Attachment,
+    Comment,
+    InboundMail,
+    Ticket,
+    TicketEvent,
+)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -260,3 +267,16 @@ def staff_users() -> QuerySet[User]:
     return User.objects.filter(
         role__in=["agent", "engineer", "manager", "admin"], is_active=True
     ).order_by("name", "email")
+
+
+def inbound_mail_held(*, limit: int = 500) -> QuerySet[InboundMail]:
+    """Mail waiting for a reviewer, newest first, without the raw bytes."""
+    return (
+        InboundMail.objects.filter(status=InboundMail.Status.HELD)
+        .defer("raw")
+        .order_by("-received_at")[:limit]
+    )
+
+
+def inbound_mail_get(*, pk: int) -> InboundMail:
+    return InboundMail.objects.select_related("ticket", "reviewed_by").get(pk=pk)

@@ -15,6 +15,7 @@ from roadie.customers.models import Organization
 from roadie.customers.selectors import organizations_visible
 from roadie.tickets.mail import inbound_mail_accept, inbound_mail_discard, mail_body_text
 from roadie.tickets.models import InboundMail
+from roadie.tickets.selectors import inbound_mail_get, inbound_mail_held
 
 HELD = "console/tickets/mail_held.html"
 DETAIL = "console/tickets/mail_detail.html"
@@ -22,7 +23,7 @@ DETAIL = "console/tickets/mail_detail.html"
 
 def _mail(pk: int) -> InboundMail:
     try:
-        return InboundMail.objects.select_related("ticket", "reviewed_by").get(pk=pk)
+        return inbound_mail_get(pk=pk)
     except InboundMail.DoesNotExist:
         raise Http404
 
@@ -55,12 +56,7 @@ def _detail(
 @staff_required(action=Action.REVIEW_MAIL)
 @require_GET
 def mail_held(request: HttpRequest) -> HttpResponse:
-    held = (
-        InboundMail.objects.filter(status=InboundMail.Status.HELD)
-        .defer("raw")
-        .order_by("-received_at")[:500]
-    )
-    return render(request, HELD, {"held": held})
+    return render(request, HELD, {"held": inbound_mail_held()})
 
 
 @staff_required(action=Action.REVIEW_MAIL)
