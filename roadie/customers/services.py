@@ -7,6 +7,7 @@ import semver
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from roadie.core.errors import InvalidInput
 from roadie.customers.errors import InvalidContract, InvalidVersion, SlugTaken, UnknownReference
 from roadie.customers.models import Contract, Deployment, Module, Organization, Product, Tier
 
@@ -26,11 +27,12 @@ def validate_version(version: str) -> str:
 
 
 def organization_create(*, name: str, slug: str = "", email_domain: str = "") -> Organization:
-    slug = slug or slugify(name)
     if not name.strip():
-        raise UnknownReference("An organization needs a name.", field="name")
+        raise InvalidInput("An organization needs a name.", field="name")
+    slug = slug or slugify(name)
     if not slug:
-        raise UnknownReference("An organization needs a slug.", field="slug")
+        # slugify drops CJK characters: a Chinese name alone gives no slug.
+        raise InvalidInput("An organization needs a slug (a-z, 0-9, -).", field="slug")
     try:
         with transaction.atomic():
             return Organization.objects.create(

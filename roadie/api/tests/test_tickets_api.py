@@ -225,3 +225,12 @@ def test_contract_api_shapes(api_as, admin_user):
     assert deployment.status_code == 201 and "id" in deployment.json()
     bad_version = patch(client, f"/api/v1/deployments/{deployment.json()['id']}", {"version": "v3"})
     assert bad_version.status_code == 422
+
+
+def test_an_organization_with_a_chinese_name_needs_a_slug(api_as, admin_user):
+    response = post(api_as(admin_user), "/api/v1/organizations", {"name": "星河直播"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "slug"
+    from roadie.customers.models import Organization
+
+    assert not Organization.objects.filter(name="星河直播").exists()

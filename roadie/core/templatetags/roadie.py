@@ -21,5 +21,7 @@ def query_replace(context: template.Context, **changes: object) -> str:
             params.pop(key, None)
         else:
             params[key] = value
-    params.pop("cursor", None) if "cursor" not in changes else None
+    if "cursor" not in changes:
+        # A new filter or sort starts from the first page.
+        params.pop("cursor", None)
     return "?" + params.urlencode()
