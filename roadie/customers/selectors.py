@@ -25,5 +25,9 @@ def deployments_visible(*, viewer) -> QuerySet[Deployment]:  # type: ignore[no-u
     return qs.filter(organization_id=viewer.organization_id)
 
 
+def contracts_newest_first(*, organization: Organization) -> QuerySet[Contract]:
+    return organization.contracts.select_related("tier").order_by("-starts_on")
+
+
 def current_contract(*, organization: Organization) -> Contract | None:
-    return organization.contracts.select_related("tier").order_by("-starts_on").first()
+    return contracts_newest_first(organization=organization).first()

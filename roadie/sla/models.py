@@ -179,3 +179,21 @@ class SlaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.clock} {self.threshold}"
+
+
+class Revision(models.Model):
+    """One row whose token changes with anything a ticket's SLA snapshot reads.
+
+    Tiers, calendars, holiday corrections, policies and contract targets change rarely and
+    are read on every new ticket; each process caches them under the token it read
+    (roadie.sla.selectors). A token, not a counter: a rolled-back change must never hand its
+    number to a later change with other contents.
+    """
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("SLA settings revision")
+
+    def __str__(self) -> str:
+        return self.token

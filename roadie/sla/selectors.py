@@ -1,18 +1,20 @@
 """Reads for SLA: the snapshot a new ticket binds, due-time previews, calendar coverage."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from roadie.core.choices import Severity
 from roadie.core.errors import InvalidInput
-from roadie.customers.models import Contract, Tier
+from roadie.customers.models import Contract, Organization, Tier
+from roadie.customers.selectors import contracts_newest_first
 from roadie.sla import clocks
 from roadie.sla.errors import NaiveDateTime, NoPolicy
-from roadie.sla.models import Calendar, CalendarOverride, ContractTarget, Policy
+from roadie.sla.models import Calendar, CalendarOverride, ContractTarget, Policy, Revision
 
 # Tickets of an organization without a contract are served on this tier.
 DEFAULT_TIER = "standard"
@@ -28,22 +30,72 @@ def calendars() -> QuerySet[Calendar]:
     return Calendar.objects.all()
 
 
-def calendar_overrides() -> dict[date, bool]:
+# -- reads cached per process under the revision token (models.Revision) ---------------------
+
+T = TypeVar("T")
+_cache: dict[str, Any] = {}
+
+
+def _cached(token: str | None, key: str, load: Callable[[], T]) -> T:
+    """load() once per token; without a token (no revision row yet) always load()."""
+    global _cache
+    if token is None:
+        return load()
+    cache = _cache
+    if cache.get("token") != token:
+        # A new revision: drop everything read under the old one.
+        cache = _cache = {"token": token}
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
+def revision_token() -> str | None:
+    return Revision.objects.filter(pk=1).values_list("token", flat=True).first()
+
+
+def current_terms(*, organization: Organization) -> tuple[Contract | None, str | None]:
+    """The organization's current contract and the SLA revision token, in one query.
+
+    The token read here (before any cached read) is what sla_snapshot and calendar_overrides
+    may serve from cache: a change that commits after this read moves the token, so a cache
+    filled later is never kept under a token older than its contents.
+    """
+    token = Subquery(Revision.objects.filter(pk=1).values("token")[:1])
+    contract = (
+        contracts_newest_first(organization=organization).annotate(sla_token=token).first()
+    )
+    if contract is None:
+        return None, revision_token()
+    return contract, contract.sla_token
+
+
+def calendar_overrides(*, token: str | None = None) -> dict[date, bool]:
     """Date corrections for every Chinese-calendar calendar."""
-    return dict(CalendarOverride.objects.values_list("date", "is_working"))
+    return _cached(
+        token,
+        "overrides",
+        lambda: dict(CalendarOverride.objects.values_list("date", "is_working")),
+    )
 
 
-def sla_snapshot(*, contract: Contract | None) -> dict[str, Any]:
+def sla_snapshot(*, contract: Contract | None, token: str | None = None) -> dict[str, Any]:
     """Everything a ticket needs to run its clocks without reading policies again (Rule 7).
 
     Targets for every severity are kept, so a later severity change uses the targets that
     were in force when the ticket was opened.  Calendars take the contract's time zone.
-    Returns {} when the tier has no policies (the ticket then has no clocks).
+    Returns {} when the tier has no policies (the ticket then has no clocks).  With the
+    revision ``token`` read in the same transaction (current_terms), policies and targets
+    come from this process's cache.
     """
     if contract is not None:
         tier: Tier | None = contract.tier
         time_zone: str | None = contract.time_zone
-        overrides = {t.severity: t for t in ContractTarget.objects.filter(contract=contract)}
+        overrides = _cached(
+            token,
+            f"targets:{contract.pk}",
+            lambda: {t.severity: t for t in ContractTarget.objects.filter(contract=contract)},
+        )
     else:
         tier = Tier.objects.filter(slug=DEFAULT_TIER).first()
         time_zone = None
@@ -52,7 +104,10 @@ def sla_snapshot(*, contract: Contract | None) -> dict[str, Any]:
         return {}
     specs: dict[str, dict[str, Any]] = {}
     severities: dict[str, dict[str, Any]] = {}
-    for policy in policies().filter(tier=tier):
+    tier_policies = _cached(
+        token, f"policies:{tier.pk}", lambda: list(policies().filter(tier=tier))
+    )
+    for policy in tier_policies:
         for calendar in (policy.response_calendar, policy.resolution_calendar):
             specs[calendar.slug] = calendar.spec(time_zone=time_zone)
         own = overrides.get(policy.severity)

@@ -1,5 +1,6 @@
 """Writes to SLA policies and calendars; every check happens before anything is stored."""
 
+import uuid
 from collections.abc import Iterable
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +21,7 @@ from roadie.sla.errors import (
     PolicyExists,
     SlugTaken,
 )
-from roadie.sla.models import Calendar, ContractTarget, Policy
+from roadie.sla.models import Calendar, ContractTarget, Policy, Revision
 
 # A target longer than a year of minutes is a typo, and would make the arithmetic search far.
 MAX_TARGET_MINUTES = 366 * 24 * 60
@@ -244,3 +245,8 @@ def contract_target_set(
         defaults={"response_minutes": response_minutes, "resolution_minutes": resolution_minutes},
     )
     return target
+
+
+def revision_bump() -> None:
+    """Give the SLA settings a new revision token: every process reads them afresh."""
+    Revision.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})

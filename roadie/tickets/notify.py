@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from roadie.accounts.models import User
-from roadie.notifications.services import outbox_enqueue_emails
+from roadie.notifications.models import OutboxMessage
+from roadie.notifications.services import email_rows, insert_messages
 from roadie.tickets.models import Comment, Ticket
 
 
@@ -25,7 +26,16 @@ def ticket_url(ticket: Ticket, for_staff: bool) -> str:
 def _send(
     *, ticket: Ticket, recipients: list[User], template: str, key: str, context: dict[str, object]
 ) -> None:
+    insert_messages(
+        _rows(ticket=ticket, recipients=recipients, template=template, key=key, context=context)
+    )
+
+
+def _rows(
+    *, ticket: Ticket, recipients: list[User], template: str, key: str, context: dict[str, object]
+) -> list[OutboxMessage]:
     """One message per language group; each reader gets the link for its side (console/portal)."""
+    rows: list[OutboxMessage] = []
     by_side: dict[tuple[bool, str], list[str]] = {}
     for user in recipients:
         if user.is_active:
@@ -46,13 +56,14 @@ def _send(
             "Reply-To": settings.DEFAULT_FROM_EMAIL,
             "Auto-Submitted": "auto-generated",
         }
-        outbox_enqueue_emails(
+        rows += email_rows(
             recipients=emails,
             subject=subject,
             body=body,
             headers=headers,
             idempotency_key=f"ticket:{ticket.pk}:{key}",
         )
+    return rows
 
 
 def _audience(ticket: Ticket, exclude: User | None, customers: bool = True) -> list[User]:
@@ -103,26 +114,25 @@ def assigned(*, ticket: Ticket, by: User) -> None:
     )
 
 
-def sla_event(
-    *,
-    ticket: Ticket,
-    clock: str,
-    threshold: str,
-    at: datetime,
-    managers: list[User],
-) -> None:
-    """An SLA warning goes to the assignee (the managers if nobody is assigned); a breach or an
-    escalation goes to the assignee and the managers."""
-    recipients = [ticket.assignee] if ticket.assignee else []
-    if threshold != "warning" or not recipients:
-        recipients = [*recipients, *managers]
-    _send(
-        ticket=ticket,
-        recipients=list({user.pk: user for user in recipients}.values()),
-        template="sla_event",
-        key=f"sla:{clock}:{threshold}",
-        context={"clock": clock, "threshold": threshold, "at": at},
-    )
+def sla_events(*, crossings: list[tuple[Ticket, str, str, datetime]], managers: list[User]) -> None:
+    """E-mail about SLA thresholds (ticket, clock, threshold, crossed at), queued in one insert.
+
+    A warning goes to the assignee (the managers if nobody is assigned); a breach or an
+    escalation goes to the assignee and the managers.
+    """
+    rows: list[OutboxMessage] = []
+    for ticket, clock, threshold, at in crossings:
+        recipients = [ticket.assignee] if ticket.assignee else []
+        if threshold != "warning" or not recipients:
+            recipients = [*recipients, *managers]
+        rows += _rows(
+            ticket=ticket,
+            recipients=list({user.pk: user for user in recipients}.values()),
+            template="sla_event",
+            key=f"sla:{clock}:{threshold}",
+            context={"clock": clock, "threshold": threshold, "at": at},
+        )
+    insert_messages(rows)
 
 
 def satisfaction_survey(*, ticket: Ticket, recipient: User, token: str) -> None:

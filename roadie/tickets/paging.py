@@ -1,9 +1,10 @@
 """Tickets and on-call: urgent tickets and SLA thresholds page the person on duty.
 
 A page names what started it in its `source`: ``ticket:RD-12`` for an urgent ticket and
-``sla:RD-12:<clock>:<threshold>`` for an SLA warning or breach. Pages start after the ticket's
-transaction commits (Rule 8); resolving or closing the ticket resolves them inside its own
-transaction. A page that cannot start (no default policy) is recorded on the ticket as an
+``sla:RD-12:<clock>:<threshold>`` for an SLA warning or breach. Pages start in the worker, from
+one task queued when the ticket's transaction commits (Rule 8), so neither a ticket's request
+nor an SLA sweep tick waits for them; resolving or closing the ticket resolves them inside its
+own transaction. A page that cannot start (no default policy) is recorded on the ticket as an
 internal event and never fails the ticket's write. Rules: docs/oncall.md, "Hooks for other
 domains".
 """
@@ -17,13 +18,15 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from huey.contrib.djhuey import db_task
 
 from roadie.accounts.models import User
 from roadie.core import clock
 from roadie.core.errors import DomainError
 from roadie.oncall.errors import NoPolicy
 from roadie.oncall.handoff import SummarySection
-from roadie.oncall.models import Page, PageEvent
+from roadie.oncall.models import EscalationPolicy, Page, PageEvent
+from roadie.oncall.selectors import default_policy
 from roadie.oncall.services import page_resolve, page_start
 from roadie.sla import clocks
 from roadie.tickets.models import Comment, Severity, Ticket, TicketEvent
@@ -61,16 +64,58 @@ def _console_url(ticket: Ticket) -> str:
 # -- starting and resolving ----------------------------------------------------------------
 
 
+# What a page start needs: (ticket id, clock, threshold); clock and threshold are "" for the
+# ticket's own urgent page.
+PageRequest = tuple[int, str, str]
+
+
 def ticket_page_start(ticket: Ticket) -> None:
     """Page the person on call about an open urgent ticket, once, after the transaction commits.
 
     Call it where a ticket becomes urgent and open (created, raised, reopened); other tickets
     are left alone, so callers need not check.
     """
-    if ticket.severity != Severity.URGENT or not ticket.is_open or _opened_by_system(ticket):
+    if ticket.severity != Severity.URGENT or not ticket.is_open:
         return
-    ticket_id = ticket.pk
-    transaction.on_commit(lambda: _start(ticket_id), robust=True)
+    _start_after_commit([(ticket.pk, "", "")])
+
+
+def sla_event_page(ticket: Ticket, clock_name: str, threshold: str) -> None:
+    """Page about one SLA threshold the sweep claimed (see sla_events_page)."""
+    sla_events_page([(ticket.pk, clock_name, threshold)])
+
+
+def sla_events_page(crossings: list[PageRequest]) -> None:
+    """Page about SLA thresholds the sweep claimed: a warning quietly, a breach urgently.
+
+    Each threshold is its own source, so a warning and a breach page separately; the sweep
+    claims each threshold once, and page_start returns the open page for a source it sees again.
+    A whole sweep batch becomes one task.
+    """
+    requests = [crossing for crossing in crossings if crossing[2] in PAGED_THRESHOLDS]
+    if requests:
+        _start_after_commit(requests)
+
+
+def _start_after_commit(requests: list[PageRequest]) -> None:
+    # robust: a broker that refuses the task is logged and never fails the ticket's write.
+    transaction.on_commit(lambda: start_pages(requests), robust=True)
+
+
+@db_task()
+def start_pages(requests: list[PageRequest]) -> None:
+    start_pages_now(requests)
+
+
+def start_pages_now(requests: list[PageRequest]) -> list[Page]:
+    """Start the requested pages, each in its own transaction; returns the pages started."""
+    policy = default_policy()
+    started = []
+    for ticket_id, clock_name, threshold in requests:
+        page = _start(ticket_id, clock_name, threshold, policy=policy)
+        if page is not None:
+            started.append(page)
+    return started
 
 
 def _opened_by_system(ticket: Ticket) -> bool:
@@ -79,18 +124,6 @@ def _opened_by_system(ticket: Ticket) -> bool:
     return ticket.events.filter(
         kind=TicketEvent.Kind.CREATED, data__source=Comment.Source.SYSTEM
     ).exists()
-
-
-def sla_event_page(ticket: Ticket, clock_name: str, threshold: str) -> None:
-    """Page about an SLA threshold the sweep claimed: a warning quietly, a breach urgently.
-
-    Each threshold is its own source, so a warning and a breach page separately; the sweep
-    claims each threshold once, and page_start returns the open page for a source it sees again.
-    """
-    if threshold not in PAGED_THRESHOLDS:
-        return
-    ticket_id = ticket.pk
-    transaction.on_commit(lambda: _start(ticket_id, clock_name, threshold), robust=True)
 
 
 def ticket_severity_changed(
@@ -116,7 +149,9 @@ def ticket_pages_resolve(ticket: Ticket, by: User | None, *, at: datetime | None
     return len(pages)
 
 
-def _start(ticket_id: int, clock_name: str = "", threshold: str = "") -> Page | None:
+def _start(
+    ticket_id: int, clock_name: str, threshold: str, *, policy: EscalationPolicy | None
+) -> Page | None:
     with transaction.atomic():
         # Locking the ticket serialises page starts for it, so page_start's check for an open
         # page with the same source cannot race with a second start (PostgreSQL).
@@ -127,14 +162,15 @@ def _start(ticket_id: int, clock_name: str = "", threshold: str = "") -> Page | 
             source = sla_source(ticket, clock_name, threshold)
             urgent = threshold == clocks.BREACH
             title = _sla_title(ticket, clock_name, threshold)
-        elif ticket.severity == Severity.URGENT:
+        elif ticket.severity == Severity.URGENT and not _opened_by_system(ticket):
             source, urgent, title = ticket_source(ticket), True, f"{ticket.number} {ticket.title}"
         else:
-            return None  # lowered again before the commit
+            return None  # lowered again before the commit, or monitoring's own ticket
         try:
             # page_start runs in its own savepoint: a refusal leaves this transaction usable.
+            # policy None: page_start looks for a default again and raises NoPolicy.
             return page_start(
-                policy=None, source=source, title=title, url=_console_url(ticket), urgent=urgent
+                policy=policy, source=source, title=title, url=_console_url(ticket), urgent=urgent
             )
         except NoPolicy as error:
             _record_problem(ticket, source, NO_POLICY, str(error.message))

@@ -14,11 +14,10 @@ from datetime import date, datetime, timedelta
 from django.db import connection, transaction
 
 from roadie.accounts.models import Role, User
-from roadie.customers.selectors import current_contract
 from roadie.sla import clocks
 from roadie.sla.calendar import CalendarError
 from roadie.sla.models import SlaEvent
-from roadie.sla.selectors import calendar_overrides, sla_snapshot
+from roadie.sla.selectors import calendar_overrides, current_terms, sla_snapshot
 from roadie.tickets import notify, paging
 from roadie.tickets.models import OPEN_STATUSES, Kind, Status, Ticket, TicketEvent
 
@@ -78,10 +77,10 @@ def _recorded(ticket: Ticket) -> set[tuple[str, str]]:
 
 def bind(ticket: Ticket, *, at: datetime) -> None:
     """Snapshot the organization's current targets onto a new (unsaved) ticket, start clocks."""
-    contract = current_contract(organization=ticket.organization)
-    ticket.sla_snapshot = sla_snapshot(contract=contract)
+    contract, token = current_terms(organization=ticket.organization)
+    ticket.sla_snapshot = sla_snapshot(contract=contract, token=token)
     ticket.sla_pauses = []
-    refresh(ticket, recorded=())
+    refresh(ticket, recorded=(), overrides=calendar_overrides(token=token))
 
 
 def refresh(
@@ -289,6 +288,7 @@ def _act(tickets: list[Ticket], claimed: list[SlaEvent], now: datetime) -> None:
     by_id = {ticket.pk: ticket for ticket in tickets}
     managers = _managers()
     events: list[TicketEvent] = []
+    crossed: list[tuple[Ticket, str, str, datetime]] = []
     for crossing in claimed:
         ticket = by_id[crossing.ticket_id]
         data: dict[str, object] = {
@@ -320,12 +320,7 @@ def _act(tickets: list[Ticket], claimed: list[SlaEvent], now: datetime) -> None:
                         created_at=now,
                     )
                 )
-        notify.sla_event(
-            ticket=ticket,
-            clock=crossing.clock,
-            threshold=crossing.threshold,
-            at=crossing.at,
-            managers=managers,
-        )
-        paging.sla_event_page(ticket, crossing.clock, crossing.threshold)
+        crossed.append((ticket, crossing.clock, crossing.threshold, crossing.at))
     TicketEvent.objects.bulk_create(events)
+    notify.sla_events(crossings=crossed, managers=managers)
+    paging.sla_events_page([(t.pk, name, threshold) for t, name, threshold, _at in crossed])

@@ -11,6 +11,8 @@ from roadie.notifications.services.channels import (
 )
 from roadie.notifications.services.notify import notify_organization, notify_user, notify_users
 from roadie.notifications.services.outbox import (
+    email_rows,
+    insert_messages,
     outbox_enqueue,
     outbox_enqueue_emails,
     outbox_retry,
@@ -28,6 +30,8 @@ __all__ = [
     "channel_test",
     "channel_update",
     "channel_validate_address",
+    "email_rows",
+    "insert_messages",
     "notify_organization",
     "notify_user",
     "notify_users",

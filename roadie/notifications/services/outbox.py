@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models.constants import OnConflict
 
 from roadie.core import clock
 from roadie.notifications.channels import Item, Mentions, Outgoing
@@ -18,6 +19,7 @@ from roadie.notifications.tasks import deliver_outbox_message, deliver_outbox_me
 
 KEY_LENGTH = 200
 TASK_CHUNK = 100
+INSERT_CHUNK = 500
 LANGUAGES = ("zh-hans", "en")
 
 
@@ -37,16 +39,45 @@ def _schedule_delivery(message_ids: list[int]) -> None:
 
 
 def insert_messages(rows: list[OutboxMessage]) -> list[OutboxMessage]:
-    """Insert, skipping keys already queued; delivery starts after the caller's commit."""
+    """Insert, skipping keys already queued; delivery starts after the caller's commit.
+
+    Returns what is stored under each key: the new rows, and for a key queued before, the
+    message that was queued then.
+    """
     if not rows:
         return []
-    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    keys = [row.idempotency_key for row in rows]
-    stored: list[OutboxMessage] = []
-    for start in range(0, len(keys), 500):
-        stored.extend(OutboxMessage.objects.filter(idempotency_key__in=keys[start : start + 500]))
-    stored.sort(key=lambda m: m.pk)
     now = clock.now()
+    inserted: dict[str, int] = {}
+    fields = [f for f in OutboxMessage._meta.concrete_fields if not f.primary_key]
+    key_field = OutboxMessage._meta.get_field("idempotency_key")
+    returning = [OutboxMessage._meta.pk, key_field]
+    for start in range(0, len(rows), INSERT_CHUNK):
+        # INSERT … ON CONFLICT DO NOTHING RETURNING id, key (PostgreSQL and SQLite ≥ 3.35):
+        # one statement tells which keys are new; bulk_create(ignore_conflicts=True) returns no
+        # ids, which would cost a SELECT of every row back. _insert is what bulk_create runs.
+        returned = OutboxMessage.objects._insert(
+            rows[start : start + INSERT_CHUNK],
+            fields=fields,
+            returning_fields=returning,
+            on_conflict=OnConflict.IGNORE,
+        )
+        # A single row that hit a conflict comes back as [None].
+        inserted.update((key, pk) for pk, key in filter(None, returned))
+    stored: list[OutboxMessage] = []
+    for row in rows:
+        # A key given twice in rows was inserted once: the first row stands for it.
+        if inserted.get(row.idempotency_key) is not None:
+            row.pk = inserted.pop(row.idempotency_key)
+            row._state.adding, row._state.db = False, OutboxMessage.objects.db
+            stored.append(row)
+    new_keys = {m.idempotency_key for m in stored}
+    seen_before = sorted(
+        {row.idempotency_key for row in rows if row._state.adding} - new_keys
+    )
+    for start in range(0, len(seen_before), INSERT_CHUNK):
+        chunk = seen_before[start : start + INSERT_CHUNK]
+        stored.extend(OutboxMessage.objects.filter(idempotency_key__in=chunk))
+    stored.sort(key=lambda m: m.pk)
     due = [
         m.pk
         for m in stored
@@ -57,7 +88,7 @@ def insert_messages(rows: list[OutboxMessage]) -> list[OutboxMessage]:
     return stored
 
 
-def outbox_enqueue_emails(
+def email_rows(
     *,
     recipients: Iterable[str],
     subject: str,
@@ -65,9 +96,9 @@ def outbox_enqueue_emails(
     headers: dict[str, str] | None = None,
     idempotency_key: str,
 ) -> list[OutboxMessage]:
-    """Queue one e-mail per recipient; delivery starts once the caller's transaction commits."""
+    """One unsaved e-mail message per recipient, for insert_messages."""
     now = clock.now()
-    rows = [
+    return [
         OutboxMessage(
             recipient=recipient,
             subject=subject[:400],
@@ -79,7 +110,26 @@ def outbox_enqueue_emails(
         for recipient in sorted(set(recipients))
         if recipient
     ]
-    return insert_messages(rows)
+
+
+def outbox_enqueue_emails(
+    *,
+    recipients: Iterable[str],
+    subject: str,
+    body: str,
+    headers: dict[str, str] | None = None,
+    idempotency_key: str,
+) -> list[OutboxMessage]:
+    """Queue one e-mail per recipient; delivery starts once the caller's transaction commits."""
+    return insert_messages(
+        email_rows(
+            recipients=recipients,
+            subject=subject,
+            body=body,
+            headers=headers,
+            idempotency_key=idempotency_key,
+        )
+    )
 
 
 def message_payload(

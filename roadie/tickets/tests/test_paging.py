@@ -225,6 +225,24 @@ def test_sla_pages_resolve_with_the_ticket(customer_a, agent, policy, commit):
     assert not Page.objects.exclude(status=Page.Status.RESOLVED).exists()
 
 
+def test_a_sweep_batch_starts_its_pages_in_one_worker_task(
+    customer_a, policy, commit, monkeypatch
+):
+    tickets = [file(customer_a, severity="important", at=sh(2026, 6, 1, 9)) for _ in range(3)]
+    queued = []
+    monkeypatch.setattr(paging, "start_pages", queued.append)
+    with commit():
+        ticket_sla.sla_sweep(now=sh(2026, 6, 1, 11, 1))
+        assert not queued  # nothing before the sweep's transaction commits
+    [requests] = queued
+    assert sorted(requests) == sorted(
+        (t.pk, "response", threshold) for t in tickets for threshold in ("warning", "breach")
+    )
+    assert not Page.objects.exists()  # the worker starts them, not the tick
+    paging.start_pages_now(requests)
+    assert Page.objects.filter(status=Page.Status.TRIGGERED).count() == 6
+
+
 def test_sla_breach_without_a_policy_is_recorded_not_raised(customer_a, commit):
     ticket = file(customer_a, severity="important", at=sh(2026, 6, 1, 9))
     with commit():

@@ -9,10 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from roadie.core.tests import factories
+from roadie.customers.selectors import current_contract
 from roadie.customers.services import contract_create
 from roadie.notifications.models import OutboxMessage
 from roadie.sla import services as sla_services
-from roadie.sla.models import Policy, SlaEvent
+from roadie.sla.models import CalendarOverride, Policy, SlaEvent
 from roadie.tickets import services, tasks
 from roadie.tickets import sla as ticket_sla
 from roadie.tickets.models import Status, Ticket, TicketEvent
@@ -303,10 +304,14 @@ def test_sweep_reads_only_due_tickets(customer_a):
     assert {t.pk: fresh(t).next_sla_check_at for t in later} == checks_before
     select = next(q["sql"] for q in queries.captured_queries if 'FROM "tickets_ticket"' in q["sql"])
     assert '"next_sla_check_at" <=' in select and f"LIMIT {ticket_sla.SWEEP_BATCH}" in select
-    # Per crossing, only its e-mail costs queries; everything else is done in batches.
-    crossings = 3
-    batch_queries = len(queries.captured_queries) - 2 * crossings
-    assert batch_queries <= 12
+    # Everything is done in batches, e-mail included: the queries do not grow with crossings.
+    assert len(queries.captured_queries) <= 12
+    more = [file(customer_a, sh(2026, 6, 1, 11)) for _ in range(10)]
+    with CaptureQueriesContext(connection) as queries_for_more:
+        # The first three breach now, the 20 later ones warn, the 10 more ones warn.
+        examined = ticket_sla.sla_sweep(now=sh(2026, 6, 1, 12, 35))
+    assert examined == len(due) + len(later) + len(more)
+    assert len(queries_for_more.captured_queries) == len(queries.captured_queries)
 
 
 def test_sweep_with_nothing_due_is_one_query(customer_a):
@@ -325,3 +330,68 @@ def test_the_periodic_task_sweeps_until_nothing_is_due(customer_a, monkeypatch):
     for ticket in tickets:
         assert len(sla_events(ticket)) == 4  # both clocks warned and breached
         assert fresh(ticket).next_sla_check_at is None
+
+
+# -- SLA settings read once per revision -----------------------------------------------------
+
+
+def test_a_warm_process_binds_a_ticket_in_one_query(customer_a):
+    file(customer_a, sh(2026, 6, 1, 9))  # fills this process's cache
+    probe = Ticket(
+        organization=customer_a.organization,
+        requester=customer_a,
+        severity="important",
+        created_at=sh(2026, 6, 1, 9),
+        title="x",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        ticket_sla.bind(probe, at=sh(2026, 6, 1, 9))
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert probe.response_due_at == sh(2026, 6, 1, 11)
+
+
+def test_a_contract_target_changed_after_a_ticket_applies_to_the_next(customer_a):
+    first = fresh(file(customer_a, sh(2026, 6, 1, 9), severity="urgent"))
+    assert first.response_due_at == sh(2026, 6, 1, 9, 30)
+    sla_services.contract_target_set(
+        contract=current_contract(organization=customer_a.organization),
+        severity="urgent",
+        response_minutes=10,
+        resolution_minutes=None,
+    )
+    second = fresh(file(customer_a, sh(2026, 6, 1, 9), severity="urgent"))
+    assert second.response_due_at == sh(2026, 6, 1, 9, 10)
+
+
+def test_a_holiday_correction_saved_in_the_admin_applies_to_the_next_ticket(customer_a):
+    # Wednesday 2027-06-02, 17:00: two business hours end Thursday 10:00 ...
+    assert fresh(file(customer_a, sh(2027, 6, 2, 17))).response_due_at == sh(2027, 6, 3, 10)
+    # ... unless Thursday is a holiday (a correction saved as the admin saves it).
+    CalendarOverride.objects.create(date=date(2027, 6, 3), is_working=False, note="test")
+    assert fresh(file(customer_a, sh(2027, 6, 2, 17))).response_due_at == sh(2027, 6, 4, 10)
+
+
+def test_a_rolled_back_change_leaves_no_trace_in_the_cache(customer_a):
+    from django.db import transaction
+
+    policy = Policy.objects.get(tier__slug="standard", severity="urgent")
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        sla_services.policy_update(policy=policy, response_minutes=5, resolution_minutes=10)
+        # Read (and cached) inside the transaction that is about to roll back.
+        assert fresh(file(customer_a, sh(2026, 6, 1, 9), "urgent")).response_due_at == sh(
+            2026, 6, 1, 9, 5
+        )
+        raise Undo
+    assert fresh(file(customer_a, sh(2026, 6, 1, 9), "urgent")).response_due_at == sh(
+        2026, 6, 1, 9, 30
+    )
+    sla_services.policy_update(
+        policy=Policy.objects.get(pk=policy.pk), response_minutes=15, resolution_minutes=60
+    )
+    assert fresh(file(customer_a, sh(2026, 6, 1, 9), "urgent")).response_due_at == sh(
+        2026, 6, 1, 9, 15
+    )
