@@ -143,6 +143,8 @@ def _b_ids(world):
         "silence_id": 1,
         "window_id": 1,
         "rule": "cpu_high",
+        "day": "2027-01-01",
+        "severity": "urgent",
     }
 
 
@@ -257,6 +259,7 @@ def test_every_url_refuses_organization_b(world, customer_a):
 
 
 VENDOR_PARAMS = {
+    "day",
     "schedule_id",
     "rotation_id",
     "override_id",
@@ -266,6 +269,8 @@ VENDOR_PARAMS = {
     "page_id",
 }
 API_PARAMS = {
+    "day",
+    "severity",
     "incident_id",
     "silence_id",
     "window_id",

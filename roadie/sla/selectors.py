@@ -30,6 +30,10 @@ def calendars() -> QuerySet[Calendar]:
     return Calendar.objects.all()
 
 
+def calendar_corrections() -> QuerySet[CalendarOverride]:
+    return CalendarOverride.objects.order_by("date")
+
+
 # -- reads cached per process under the revision token (models.Revision) ---------------------
 
 T = TypeVar("T")
@@ -266,3 +270,45 @@ def _tier_snapshot(tier: Tier) -> dict[str, Any]:
             "warning_percent": policy.warning_percent,
         }
     return {"calendars": specs, "severities": severities} if severities else {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetRow:
+    """One severity of a contract: the tier's targets, the contract's own, and what applies."""
+
+    severity: str
+    tier_response_minutes: int
+    tier_resolution_minutes: int
+    own_response_minutes: int | None
+    own_resolution_minutes: int | None
+
+    @property
+    def response_minutes(self) -> int:
+        own = self.own_response_minutes
+        return self.tier_response_minutes if own is None else own
+
+    @property
+    def resolution_minutes(self) -> int:
+        own = self.own_resolution_minutes
+        return self.tier_resolution_minutes if own is None else own
+
+
+def contract_targets(*, contract: Contract) -> list[TargetRow]:
+    """Per severity of the contract's tier, most severe first. Callers pass a contract the
+    viewer may see (contracts_visible)."""
+    own = {t.severity: t for t in ContractTarget.objects.filter(contract=contract)}
+    rows = {
+        policy.severity: TargetRow(
+            severity=policy.severity,
+            tier_response_minutes=policy.response_minutes,
+            tier_resolution_minutes=policy.resolution_minutes,
+            own_response_minutes=own[policy.severity].response_minutes
+            if policy.severity in own
+            else None,
+            own_resolution_minutes=own[policy.severity].resolution_minutes
+            if policy.severity in own
+            else None,
+        )
+        for policy in Policy.objects.filter(tier_id=contract.tier_id)
+    }
+    return [rows[severity] for severity in Severity if severity in rows]

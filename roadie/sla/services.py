@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Iterable
-from datetime import time
+from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
@@ -21,7 +21,7 @@ from roadie.sla.errors import (
     PolicyExists,
     SlugTaken,
 )
-from roadie.sla.models import Calendar, ContractTarget, Policy, Revision
+from roadie.sla.models import Calendar, CalendarOverride, ContractTarget, Policy, Revision
 
 # A target longer than a year of minutes is a typo, and would make the arithmetic search far.
 MAX_TARGET_MINUTES = 366 * 24 * 60
@@ -245,6 +245,34 @@ def contract_target_set(
         defaults={"response_minutes": response_minutes, "resolution_minutes": resolution_minutes},
     )
     return target
+
+
+MAX_NOTE = 200
+
+
+@transaction.atomic
+def calendar_override_set(*, day: date, is_working: bool, note: str = "") -> CalendarOverride:
+    """Correct the Chinese calendar for one date (a holiday or a working day); new tickets and
+    every later sweep use it. Tickets keep their stored due times until their clocks move."""
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidCalendar(
+            _("Keep the note under %(count)s characters.") % {"count": MAX_NOTE}, field="note"
+        )
+    override, _created = CalendarOverride.objects.update_or_create(
+        date=day, defaults={"is_working": is_working, "note": note}
+    )
+    return override
+
+
+@transaction.atomic
+def calendar_override_delete(*, day: date) -> bool:
+    """Remove the correction for a date; False when there was none."""
+    override = CalendarOverride.objects.filter(date=day).first()
+    if override is None:
+        return False
+    override.delete()
+    return True
 
 
 def revision_bump() -> None:

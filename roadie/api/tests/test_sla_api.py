@@ -240,3 +240,97 @@ def test_unknown_dates(api_as, agent):
     )
     assert backwards.status_code == 422 and problem_fields(backwards) == ["end"]
     assert client.get("/api/v1/sla/calendars/nope/unknown-dates").status_code == 404
+
+
+# -- contract targets ------------------------------------------------------------------------
+
+
+def put(client, url, data):
+    return client.put(url, json.dumps(data), content_type="application/json")
+
+
+def test_a_manager_gives_a_contract_its_own_urgent_target(api_as, manager, customer_a, org_a):
+    contract = org_a.contracts.get()
+    url = f"/api/v1/sla/contracts/{contract.pk}/targets"
+    before = api_as(customer_a).get(url).json()
+    assert before["tier"] == "standard"
+    assert [row["severity"] for row in before["items"]] == ["urgent", "important", "general"]
+    urgent = before["items"][0]
+    assert urgent["response_minutes"] == 30 and urgent["own_response_minutes"] is None
+
+    response = put(api_as(manager), f"{url}/urgent", {"response_minutes": 15})
+    assert response.status_code == 200
+    urgent = response.json()["items"][0]
+    assert urgent["response_minutes"] == 15 and urgent["own_response_minutes"] == 15
+    assert urgent["resolution_minutes"] == 60 and urgent["own_resolution_minutes"] is None
+    # The customer's next urgent ticket runs on the contract's own target.
+    ticket = services.ticket_create(
+        by=customer_a,
+        title="全站黑屏",
+        description="",
+        severity="urgent",
+        at=datetime(2026, 6, 1, 9, tzinfo=SH),
+    )
+    body = api_as(customer_a).get(f"/api/v1/tickets/{ticket.number}").json()
+    due = datetime.fromisoformat(body["sla"]["response_due_at"])
+    assert due == datetime(2026, 6, 1, 9, 15, tzinfo=SH)
+    # null returns the clock to the tier's target.
+    back = put(api_as(manager), f"{url}/urgent", {"response_minutes": None}).json()
+    assert back["items"][0]["response_minutes"] == 30
+
+
+def test_contract_targets_refuse_bad_input_and_other_people(
+    api_as, manager, agent, customer_a, org_a, org_b
+):
+    own = f"/api/v1/sla/contracts/{org_a.contracts.get().pk}/targets"
+    other = f"/api/v1/sla/contracts/{org_b.contracts.get().pk}/targets"
+    assert api_as(customer_a).get(other).status_code == 404
+    # Staff routes do not exist for customers (404), and agents may not change promises (403).
+    assert put(api_as(customer_a), f"{own}/urgent", {"response_minutes": 1}).status_code == 404
+    assert put(api_as(agent), f"{own}/urgent", {"response_minutes": 1}).status_code == 403
+    negative = put(api_as(manager), f"{own}/urgent", {"response_minutes": -5})
+    assert negative.status_code in (400, 422) and problem_fields(negative) == ["response_minutes"]
+    assert put(api_as(manager), f"{own}/fatal", {"response_minutes": 5}).status_code == 422
+    rows = api_as(manager).get(own).json()["items"]
+    assert all(row["own_response_minutes"] is None for row in rows)  # nothing was stored
+
+
+# -- calendar corrections --------------------------------------------------------------------
+
+
+def test_a_holiday_added_through_the_api_moves_new_due_times(api_as, manager, customer_a, agent):
+    url = "/api/v1/sla/calendar-overrides/2027-06-03"
+    response = put(api_as(manager), url, {"is_working": False, "note": "公司年会"})
+    assert response.status_code == 200
+    assert response.json() == {"date": "2027-06-03", "is_working": False, "note": "公司年会"}
+    listed = api_as(agent).get("/api/v1/sla/calendar-overrides?start=2027-01-01").json()["items"]
+    assert listed == [{"date": "2027-06-03", "is_working": False, "note": "公司年会"}]
+    # Wednesday 17:00, two business hours: Thursday is now off, so Friday 10:00.
+    ticket = services.ticket_create(
+        by=customer_a,
+        title="礼物特效不显示",
+        description="",
+        severity="important",
+        at=datetime(2027, 6, 2, 17, tzinfo=SH),
+    )
+    body = api_as(customer_a).get(f"/api/v1/tickets/{ticket.number}").json()
+    due = datetime.fromisoformat(body["sla"]["response_due_at"])
+    assert due == datetime(2027, 6, 4, 10, tzinfo=SH)
+
+    assert api_as(manager).delete(url).status_code == 204
+    assert api_as(manager).delete(url).status_code == 404
+    assert api_as(agent).get("/api/v1/sla/calendar-overrides").json()["items"] == []
+
+
+def test_calendar_corrections_are_for_managers(api_as, agent, customer_a, manager):
+    url = "/api/v1/sla/calendar-overrides/2027-06-03"
+    assert put(api_as(agent), url, {"is_working": False}).status_code == 403
+    assert put(api_as(customer_a), url, {"is_working": False}).status_code == 404
+    assert api_as(customer_a).get("/api/v1/sla/calendar-overrides").status_code == 404
+    long_note = put(api_as(manager), url, {"is_working": False, "note": "x" * 500})
+    assert long_note.status_code in (400, 422) and problem_fields(long_note) == ["note"]
+    bad_date = put(
+        api_as(manager), "/api/v1/sla/calendar-overrides/2027-02-30", {"is_working": True}
+    )
+    assert bad_date.status_code == 422
+    assert api_as(manager).get("/api/v1/sla/calendar-overrides").json()["items"] == []

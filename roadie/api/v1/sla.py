@@ -13,7 +13,7 @@ from roadie.customers.errors import UnknownReference
 from roadie.customers.models import Tier
 from roadie.customers.selectors import contracts_visible
 from roadie.sla import selectors, services
-from roadie.sla.models import Calendar, Policy
+from roadie.sla.models import Calendar, CalendarOverride, Policy
 
 router = Router(tags=["sla"])
 
@@ -123,6 +123,48 @@ class CalendarOut(Schema):
 
 class CalendarList(Schema):
     items: list[CalendarOut]
+    next: str | None = None
+
+
+class TargetOut(Schema):
+    """A contract's targets for one severity: what applies, and where it comes from."""
+
+    severity: str
+    response_minutes: int
+    resolution_minutes: int
+    tier_response_minutes: int
+    tier_resolution_minutes: int
+    own_response_minutes: int | None = Field(description="the contract's own; null: the tier's")
+    own_resolution_minutes: int | None = Field(description="the contract's own; null: the tier's")
+
+
+class TargetList(Schema):
+    contract: int
+    tier: str
+    items: list[TargetOut]
+    next: str | None = None
+
+
+class TargetIn(Schema):
+    """null for a clock means the tier's target applies."""
+
+    response_minutes: int | None = None
+    resolution_minutes: int | None = None
+
+
+class OverrideIn(Schema):
+    is_working: bool
+    note: str = ""
+
+
+class OverrideOut(Schema):
+    date: date
+    is_working: bool
+    note: str
+
+
+class OverrideList(Schema):
+    items: list[OverrideOut]
     next: str | None = None
 
 
@@ -248,3 +290,64 @@ def unknown_dates(
         "end": last,
         "dates": selectors.calendar_unknown_dates(calendar=calendar, start=first, end=last),
     }
+
+
+@router.get("/sla/contracts/{contract_id}/targets", response=TargetList)
+def list_contract_targets(request: HttpRequest, contract_id: int) -> dict[str, object]:
+    """The contract's targets per severity (its customers may read their own)."""
+    contract = contracts_visible(viewer=viewer(request)).get(pk=contract_id)
+    return {
+        "contract": contract.pk,
+        "tier": contract.tier.slug,
+        "items": selectors.contract_targets(contract=contract),
+        "next": None,
+    }
+
+
+@router.put("/sla/contracts/{contract_id}/targets/{severity}", response=TargetList)
+def set_contract_target(
+    request: HttpRequest, contract_id: int, severity: SeverityName, payload: TargetIn
+) -> dict[str, object]:
+    """Replace one severity's own targets (null: the tier's). New tickets get them; open
+    tickets keep the targets they were opened under."""
+    contract = contracts_visible(viewer=viewer(request)).get(pk=contract_id)
+    _require_manager(request)
+    services.contract_target_set(
+        contract=contract,
+        severity=severity,
+        response_minutes=payload.response_minutes,
+        resolution_minutes=payload.resolution_minutes,
+    )
+    return list_contract_targets(request, contract_id)
+
+
+@router.get("/sla/calendar-overrides", response=OverrideList)
+def list_calendar_overrides(
+    request: HttpRequest, start: date | None = None, end: date | None = None
+) -> dict[str, object]:
+    """Corrections to the Chinese working calendar, by date (optionally within [start, end])."""
+    require_staff(request)
+    qs = selectors.calendar_corrections()
+    if start:
+        qs = qs.filter(date__gte=start)
+    if end:
+        qs = qs.filter(date__lte=end)
+    return {"items": list(qs), "next": None}
+
+
+@router.put("/sla/calendar-overrides/{day}", response=OverrideOut)
+def set_calendar_override(request: HttpRequest, day: date, payload: OverrideIn) -> object:
+    """Mark a date a holiday (`is_working: false`) or a working day (`true`) for every calendar
+    that follows the Chinese calendar, e.g. next year's holidays before the library knows them."""
+    _require_manager(request)
+    return services.calendar_override_set(
+        day=day, is_working=payload.is_working, note=payload.note
+    )
+
+
+@router.delete("/sla/calendar-overrides/{day}", response={204: None})
+def delete_calendar_override(request: HttpRequest, day: date) -> Status:
+    _require_manager(request)
+    if not services.calendar_override_delete(day=day):
+        raise CalendarOverride.DoesNotExist
+    return Status(204, None)
