@@ -249,6 +249,15 @@ def put(client, url, data):
     return client.put(url, json.dumps(data), content_type="application/json")
 
 
+def response_due_of_new_ticket(api_as, customer, severity: str, opened: datetime) -> datetime:
+    """File a ticket opened at `opened`; its response due time as the API shows it."""
+    ticket = services.ticket_create(
+        by=customer, title="推流卡顿", description="", severity=severity, at=opened
+    )
+    body = api_as(customer).get(f"/api/v1/tickets/{ticket.number}").json()
+    return datetime.fromisoformat(body["sla"]["response_due_at"])
+
+
 def test_a_manager_gives_a_contract_its_own_urgent_target(api_as, manager, customer_a, org_a):
     contract = org_a.contracts.get()
     url = f"/api/v1/sla/contracts/{contract.pk}/targets"
@@ -264,15 +273,8 @@ def test_a_manager_gives_a_contract_its_own_urgent_target(api_as, manager, custo
     assert urgent["response_minutes"] == 15 and urgent["own_response_minutes"] == 15
     assert urgent["resolution_minutes"] == 60 and urgent["own_resolution_minutes"] is None
     # The customer's next urgent ticket runs on the contract's own target.
-    ticket = services.ticket_create(
-        by=customer_a,
-        title="全站黑屏",
-        description="",
-        severity="urgent",
-        at=datetime(2026, 6, 1, 9, tzinfo=SH),
-    )
-    body = api_as(customer_a).get(f"/api/v1/tickets/{ticket.number}").json()
-    due = datetime.fromisoformat(body["sla"]["response_due_at"])
+    opened = datetime(2026, 6, 1, 9, tzinfo=SH)
+    due = response_due_of_new_ticket(api_as, customer_a, "urgent", opened)
     assert due == datetime(2026, 6, 1, 9, 15, tzinfo=SH)
     # null returns the clock to the tier's target.
     back = put(api_as(manager), f"{url}/urgent", {"response_minutes": None}).json()
@@ -306,15 +308,8 @@ def test_a_holiday_added_through_the_api_moves_new_due_times(api_as, manager, cu
     listed = api_as(agent).get("/api/v1/sla/calendar-overrides?start=2027-01-01").json()["items"]
     assert listed == [{"date": "2027-06-03", "is_working": False, "note": "公司年会"}]
     # Wednesday 17:00, two business hours: Thursday is now off, so Friday 10:00.
-    ticket = services.ticket_create(
-        by=customer_a,
-        title="礼物特效不显示",
-        description="",
-        severity="important",
-        at=datetime(2027, 6, 2, 17, tzinfo=SH),
-    )
-    body = api_as(customer_a).get(f"/api/v1/tickets/{ticket.number}").json()
-    due = datetime.fromisoformat(body["sla"]["response_due_at"])
+    opened = datetime(2027, 6, 2, 17, tzinfo=SH)
+    due = response_due_of_new_ticket(api_as, customer_a, "important", opened)
     assert due == datetime(2027, 6, 4, 10, tzinfo=SH)
 
     assert api_as(manager).delete(url).status_code == 204
