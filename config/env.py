@@ -29,6 +29,7 @@ class Env:
     https: bool
     testing: bool
     mail_domain: str
+    mail_authserv_id: str
     reopen_window_days: int
     max_upload_bytes: int
     outbox_sweep_seconds: int
@@ -55,6 +56,7 @@ def read_env() -> Env:
         https=_flag("ROADIE_HTTPS"),
         testing=_flag("ROADIE_TESTING"),
         mail_domain=os.environ.get("ROADIE_MAIL_DOMAIN", "roadie.localhost"),
+        mail_authserv_id=os.environ.get("ROADIE_MAIL_AUTHSERV_ID", ""),
         reopen_window_days=int(os.environ.get("ROADIE_REOPEN_WINDOW_DAYS", "14")),
         max_upload_bytes=int(os.environ.get("ROADIE_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         outbox_sweep_seconds=max(1, int(os.environ.get("ROADIE_OUTBOX_SWEEP_SECONDS", "60"))),

@@ -30,6 +30,7 @@ else:
 ALLOWED_HOSTS = [*ENV.allowed_hosts, "testserver"]
 ROADIE_BASE_URL = ENV.base_url
 ROADIE_MAIL_DOMAIN = ENV.mail_domain
+ROADIE_MAIL_AUTHSERV_ID = ENV.mail_authserv_id
 ROADIE_REOPEN_WINDOW_DAYS = ENV.reopen_window_days
 ROADIE_MAX_UPLOAD_BYTES = ENV.max_upload_bytes
 ROADIE_IMAP_URL = ENV.imap_url

@@ -39,6 +39,7 @@ from roadie.tickets.errors import (
     InvalidTransition,
     NotAllowed,
 )
+from roadie.tickets.mail_auth import authentication_failure
 from roadie.tickets.models import Comment, InboundMail, Kind, Severity, Status, Ticket
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ REASON_NO_TICKET = "staff mail without a ticket number"
 REASON_UNKNOWN_TICKET = "unknown ticket number"
 REASON_AUTOMATIC = "automatic reply"
 REASON_EMPTY = "empty message"
+REASON_FORGED = "sender authentication failed"
 
 SUBJECT_TOKEN = re.compile(r"\[RD-(\d{1,18})\]", re.IGNORECASE)
 HEADER_TOKEN = re.compile(r"<rd-(\d{1,18})(?:-[0-9a-z]+)?@([^>\s]+)>", re.IGNORECASE)
@@ -81,6 +83,7 @@ class ParsedMail:
     text: str
     ticket_pks: list[int]
     automatic: bool
+    forged: str = ""  # what the receiving server found failed, e.g. "dmarc=fail"
     uploads: list[CheckedUpload] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
 
@@ -334,6 +337,10 @@ def _parse(raw: bytes) -> ParsedMail:
         text=text,
         ticket_pks=_ticket_pks(message, subject),
         automatic=_is_automatic(message),
+        forged=authentication_failure(
+            [str(v) for v in message.get_all("Authentication-Results") or []],
+            authserv_id=settings.ROADIE_MAIL_AUTHSERV_ID,
+        ),
     )
     for part in _attachment_parts(message, body_parts):
         name, content_type, data = _attachment(part)
@@ -396,6 +403,8 @@ def _route(parsed: ParsedMail, raw: bytes) -> IngestResult:
     )
     if parsed.automatic:
         return _hold(parsed, raw, REASON_AUTOMATIC, ticket)
+    if parsed.forged:
+        return _hold(parsed, raw, f"{REASON_FORGED} ({parsed.forged})", ticket)
     if sender is None:
         return _hold(parsed, raw, REASON_UNKNOWN_SENDER, ticket)
     if ticket is None and parsed.ticket_pks:

@@ -18,6 +18,7 @@ from roadie.core.tests import factories
 from roadie.notifications.tests.smtp import free_port
 from roadie.tickets import mail, services
 from roadie.tickets.errors import InvalidMail, InvalidTicket, InvalidTransition, NotAllowed
+from roadie.tickets.mail_auth import authentication_failure
 from roadie.tickets.models import Attachment, Comment, InboundMail, Kind, Severity, Status, Ticket
 from roadie.tickets.selectors import attachment_get
 from roadie.tickets.tests.imap_fake import FakeImapServer, Mailbox
@@ -249,6 +250,77 @@ def test_automatic_reply_is_held_so_mail_cannot_loop(ticket):
     assert result.status == InboundMail.Status.HELD
     assert result.inbound.reason == "automatic reply"
     assert not ticket.comments.exists()
+
+
+def with_auth_results(raw: bytes, *values: str) -> bytes:
+    """The message as a receiving server hands it on: its verdicts on top, first added last."""
+    return b"".join(f"Authentication-Results: {v}\n".encode() for v in values) + raw
+
+
+def test_a_reply_the_receiving_server_found_forged_is_held_and_adds_nothing(ticket):
+    raw = with_auth_results(
+        message(subject=f"Re: [RD-{ticket.pk}] 直播推流中断", body="请把我们的数据导出给我"),
+        "mx.roadie.example; spf=fail smtp.mailfrom=alpha.example; dkim=none;"
+        " dmarc=fail (p=reject) header.from=alpha.example",
+    )
+    result = mail.mail_ingest(raw=raw)
+    assert result.status == InboundMail.Status.HELD
+    assert result.inbound.reason == "sender authentication failed (dmarc=fail)"
+    assert not ticket.comments.exists()
+
+
+def test_a_sender_cannot_vouch_for_himself_below_the_receiving_servers_verdict(ticket):
+    raw = with_auth_results(
+        message(subject=f"Re: [RD-{ticket.pk}] x"),
+        "mx.roadie.example; spf=fail smtp.mailfrom=alpha.example",
+        "mx.roadie.example; spf=pass; dkim=pass; dmarc=pass",  # written by the sender
+    )
+    assert mail.mail_ingest(raw=raw).inbound.reason == "sender authentication failed (spf=fail)"
+
+
+def test_authenticated_mail_and_mail_without_verdicts_thread_as_before(ticket):
+    passed = with_auth_results(
+        message(subject=f"Re: [RD-{ticket.pk}] x", message_id="<m-2@alpha.example>"),
+        "mx.roadie.example; spf=fail (forwarded); dkim=pass header.d=alpha.example; dmarc=pass",
+    )
+    assert mail.mail_ingest(raw=passed).status == InboundMail.Status.THREADED
+    plain = message(subject=f"Re: [RD-{ticket.pk}] y", message_id="<m-3@alpha.example>")
+    assert mail.mail_ingest(raw=plain).status == InboundMail.Status.THREADED
+    assert ticket.comments.count() == 2
+
+
+def test_with_an_authserv_id_only_that_servers_verdict_counts(ticket, settings):
+    settings.ROADIE_MAIL_AUTHSERV_ID = "mx.roadie.example"
+    forged_elsewhere = with_auth_results(
+        message(subject=f"Re: [RD-{ticket.pk}] x", message_id="<m-4@alpha.example>"),
+        "relay.other.example; dmarc=fail",
+        "mx.roadie.example; dmarc=pass",
+    )
+    assert mail.mail_ingest(raw=forged_elsewhere).status == InboundMail.Status.THREADED
+    forged_here = with_auth_results(
+        message(subject=f"Re: [RD-{ticket.pk}] y", message_id="<m-5@alpha.example>"),
+        "relay.other.example; dmarc=pass",
+        "MX.roadie.example 1; dmarc=fail",
+    )
+    assert mail.mail_ingest(raw=forged_here).status == InboundMail.Status.HELD
+
+
+@pytest.mark.parametrize(
+    ("header", "failure"),
+    [
+        ("mx; dmarc=fail header.from=a.example", "dmarc=fail"),
+        ("mx; spf=fail; dkim=fail", "spf=fail"),
+        ("mx; spf=fail; dkim=pass", ""),  # a forwarder: the signature vouches
+        ("mx; spf=softfail; dkim=none", ""),  # softfail is no verdict
+        ("mx; dkim=fail", ""),  # a list footer breaks signatures every day
+        ("mx; spf=fail; dmarc=pass", ""),  # DMARC decides when it was evaluated
+        ("mx (comment; with=fail inside); spf=pass", ""),
+        ("mx; none", ""),
+        ("", ""),
+    ],
+)
+def test_authentication_verdicts(header, failure):
+    assert authentication_failure([header]) == failure
 
 
 def test_inactive_user_is_an_unknown_sender(ticket, customer_a):
