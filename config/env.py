@@ -30,6 +30,7 @@ class Env:
     testing: bool
     mail_domain: str
     mail_authserv_id: str
+    webhook_allowed_networks: list[str]
     reopen_window_days: int
     max_upload_bytes: int
     outbox_sweep_seconds: int
@@ -57,6 +58,11 @@ def read_env() -> Env:
         testing=_flag("ROADIE_TESTING"),
         mail_domain=os.environ.get("ROADIE_MAIL_DOMAIN", "roadie.localhost"),
         mail_authserv_id=os.environ.get("ROADIE_MAIL_AUTHSERV_ID", ""),
+        webhook_allowed_networks=[
+            n.strip()
+            for n in os.environ.get("ROADIE_WEBHOOK_ALLOWED_NETWORKS", "").split(",")
+            if n.strip()
+        ],
         reopen_window_days=int(os.environ.get("ROADIE_REOPEN_WINDOW_DAYS", "14")),
         max_upload_bytes=int(os.environ.get("ROADIE_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         outbox_sweep_seconds=max(1, int(os.environ.get("ROADIE_OUTBOX_SWEEP_SECONDS", "60"))),

@@ -1,9 +1,11 @@
 """Roadie settings, built from config.env (the only reader of the environment)."""
 
+import ipaddress
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, read_env
@@ -31,6 +33,14 @@ ALLOWED_HOSTS = [*ENV.allowed_hosts, "testserver"]
 ROADIE_BASE_URL = ENV.base_url
 ROADIE_MAIL_DOMAIN = ENV.mail_domain
 ROADIE_MAIL_AUTHSERV_ID = ENV.mail_authserv_id
+# Webhooks and chat channels never reach private, loopback or link-local addresses (a channel
+# URL is typed by customers) unless the address lies in one of these networks.
+try:
+    ROADIE_WEBHOOK_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(n, strict=False) for n in ENV.webhook_allowed_networks
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"ROADIE_WEBHOOK_ALLOWED_NETWORKS: {error}") from error
 ROADIE_REOPEN_WINDOW_DAYS = ENV.reopen_window_days
 ROADIE_MAX_UPLOAD_BYTES = ENV.max_upload_bytes
 ROADIE_IMAP_URL = ENV.imap_url

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from roadie.notifications.channels import addresses
 from roadie.notifications.channels.base import PermanentFailure, TransientFailure
 
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -41,6 +42,10 @@ def _connections() -> dict[tuple[str, str, int, float], http.client.HTTPConnecti
 
 
 class _Connection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = addresses.create_connection
+
     def connect(self) -> None:
         super().connect()
         # Headers and body go out in separate writes: without this, Nagle's algorithm and the
@@ -49,6 +54,10 @@ class _Connection(http.client.HTTPConnection):
 
 
 class _TlsConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = addresses.create_connection
+
     def connect(self) -> None:
         super().connect()
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -100,6 +109,10 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Resp
             if reused and attempt == 1:
                 continue  # the kept-alive connection had gone stale: once more, on a new one
             raise TransientFailure(f"{type(error).__name__}: {error}") from error
+        except addresses.BlockedAddress:
+            connection.close()
+            pool.pop(key, None)
+            raise
         except ssl.SSLCertVerificationError as error:
             connection.close()
             pool.pop(key, None)

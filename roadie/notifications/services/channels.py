@@ -13,6 +13,7 @@ from roadie.accounts.models import User
 from roadie.core import clock
 from roadie.customers.models import Organization
 from roadie.notifications import delivery
+from roadie.notifications.channels.addresses import is_allowed, literal_address
 from roadie.notifications.errors import InvalidChannel
 from roadie.notifications.models import (
     DEFAULT_RATE_LIMITS,
@@ -48,6 +49,13 @@ def channel_validate_address(*, kind: str, url: str) -> str:
         raise InvalidChannel(_("The URL has no valid host name."), field="url")
     if any(c.isspace() for c in url):
         raise InvalidChannel(_("The URL must not contain spaces."), field="url")
+    literal = literal_address(host)
+    if literal is not None and not is_allowed(literal):
+        raise InvalidChannel(
+            _("Roadie does not send to private or local addresses such as %(address)s.")
+            % {"address": literal},
+            field="url",
+        )
     return url
 
 

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from django.utils import translation
 
 from roadie.notifications import channels
 from roadie.notifications.channels import (
@@ -221,6 +222,47 @@ def test_an_invalid_webhook_url_is_a_clear_error(url):
     with pytest.raises(InvalidChannel) as caught:
         channel_validate_address(kind="webhook", url=url)
     assert caught.value.field == "url"
+
+
+@pytest.fixture
+def public_only(settings):
+    """Production's default: no network allowed beyond the public Internet."""
+    settings.ROADIE_WEBHOOK_ALLOWED_NETWORKS = []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5432/",
+        "http://10.0.0.8/hook",
+        "http://169.254.169.254/latest/meta-data/",  # a cloud metadata service
+        "https://[::1]/hook",
+        "http://[::ffff:192.168.1.1]/hook",
+        "http://0.0.0.0/",
+    ],
+)
+def test_a_url_naming_a_private_or_local_address_is_refused(url, public_only):
+    with translation.override("en"), pytest.raises(InvalidChannel, match="private or") as caught:
+        channel_validate_address(kind="webhook", url=url)
+    assert caught.value.field == "url"
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_when_it_connects(public_only):
+    with WebhookReceiver(SECRET) as receiver:
+        url = receiver.url.replace("127.0.0.1", "localhost")
+        assert channel_validate_address(kind="webhook", url=url) == url  # a name passes here
+        with pytest.raises(PermanentFailure, match="private or local"):
+            channels.send(Target("webhook", url, SECRET), outgoing())
+    assert receiver.requests == []
+
+
+def test_an_allowed_network_is_reachable(settings):
+    import ipaddress
+
+    settings.ROADIE_WEBHOOK_ALLOWED_NETWORKS = [ipaddress.ip_network("10.0.0.0/8")]
+    assert channel_validate_address(kind="webhook", url="http://10.1.2.3/hook")
+    with pytest.raises(InvalidChannel):
+        channel_validate_address(kind="webhook", url="http://192.168.1.1/hook")
 
 
 def test_an_email_channel_needs_an_address(db):
