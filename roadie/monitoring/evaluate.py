@@ -9,13 +9,15 @@ One cycle (every minute, `tasks.evaluate_rules`):
    fleet that is well costs nothing here;
 5. the transitions go through services.alerts_receive (incidents, tickets, pages); quiet
    incidents settle; silences that ended are lifted.
-Everything is read in bulk; rule state is written back with one executemany.
+Everything is read in bulk, a chunk of deployments at a time, and only the states that changed
+are written back, with one executemany a chunk (on PostgreSQL bound by the server, pipelined).
 """
 
 import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import translation
+from psycopg import Cursor as ServerBoundCursor
 
 from roadie.core import clock
 from roadie.customers.models import Deployment
@@ -64,6 +67,16 @@ BATCH_LIMIT = 50_000
 CHUNK = 500
 STALE_SERIES = 7 * 86400.0
 HOST = ""  # labels of the host's own series
+COMPACT = (",", ":")  # JSON separators of the stored state and history
+
+# The threshold rules watching each metric, in THRESHOLD_RULES' order.
+THRESHOLDS_OF = {
+    metric: [(rule, spec) for rule, spec in THRESHOLD_RULES.items() if spec.metric == metric]
+    for metric in {spec.metric for spec in THRESHOLD_RULES.values()}
+}
+
+# A leak bucket that closed: (state key, labels key, (bucket start, minimum), host headroom).
+Closure = tuple[str, str, tuple[float, float], float | None]
 
 
 @dataclass(frozen=True)
@@ -143,7 +156,7 @@ def _feed_samples(
     rules: dict[str, RuleConfig],
     labels: _Labels,
     transitions: list[Transition],
-    closures: list[tuple[str, str, tuple[float, float], float | None]],
+    closures: list[Closure],
 ) -> None:
     rows.sort()
     memory = state.setdefault("mem", [None, None])  # host [used, total], latest by sample time
@@ -167,8 +180,8 @@ def _feed_samples(
                     headroom = total - used if used is not None and total is not None else None
                     closures.append((series, key, closed, headroom))
             continue
-        for rule, spec in THRESHOLD_RULES.items():
-            if spec.metric != name or not rules[rule].enabled:
+        for rule, spec in THRESHOLDS_OF.get(name, ()):
+            if not rules[rule].enabled:
                 continue
             if spec.match and not matches(spec, labels[key]):
                 continue
@@ -194,34 +207,124 @@ def _forget_stale(state: dict[str, Any], now: float) -> None:
             del state[key]
 
 
+def _executemany(sql: str, params: Iterable[tuple[Any, ...]]) -> None:
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+        return
+    # Bound by the server: Django's psycopg cursors bind on the client, quoting every JSON text
+    # into its statement, which costs nearly as much as the server's own work on it. The
+    # statements go out in a pipeline as `params` yields them: the server works on the rows
+    # sent while the next ones are computed.
+    connection.ensure_connection()
+    with connection.wrap_database_errors, ServerBoundCursor(connection.connection) as cursor:
+        cursor.executemany(sql, params)
+
+
 def _write_states(
-    rows: list[tuple[int, dict[str, Any], str, dict[str, Any] | None]], now: datetime
+    changed: list[tuple[int, str]], judged: Iterable[tuple[int, str, str]], now: datetime
 ) -> None:
-    """rows: (deployment id, state, state as JSON text, closed-bucket history or None)."""
+    """changed: (deployment id, state as JSON text); judged: the same with the leak history
+    as JSON text, for the deployments whose leak buckets closed."""
     table = connection.ops.quote_name(DeploymentHealth._meta.db_table)
-    state_field = DeploymentHealth._meta.get_field("rule_state")
-    history_field = DeploymentHealth._meta.get_field("leak_history")
     evaluated = DeploymentHealth._meta.get_field("evaluated_at").get_db_prep_save(now, connection)
-    # SQLite stores JSON as the text itself: no second encoding.
-    as_text = connection.vendor == "sqlite"
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET rule_state = %s, evaluated_at = %s WHERE deployment_id = %s",  # noqa: S608
-            [
-                (
-                    text if as_text else state_field.get_db_prep_save(state, connection),
-                    evaluated,
-                    pk,
-                )
-                for pk, state, text, _history in rows
-            ],
+    # SQLite stores JSON as the text itself; PostgreSQL parses it into jsonb.
+    json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    if changed:
+        _executemany(
+            f"UPDATE {table} SET rule_state = {json_param}, evaluated_at = %s "  # noqa: S608
+            "WHERE deployment_id = %s",
+            [(state, evaluated, pk) for pk, state in changed],
         )
-        histories = [(pk, history) for pk, _state, _text, history in rows if history is not None]
-        if histories:
-            cursor.executemany(
-                f"UPDATE {table} SET leak_history = %s WHERE deployment_id = %s",  # noqa: S608
-                [(history_field.get_db_prep_save(h, connection), pk) for pk, h in histories],
+    _executemany(
+        f"UPDATE {table} SET rule_state = {json_param}, leak_history = {json_param}, "  # noqa: S608
+        "evaluated_at = %s WHERE deployment_id = %s",
+        ((state, history, evaluated, pk) for pk, state, history in judged),
+    )
+
+
+def _judge_closed_buckets(
+    closing: dict[int, tuple[int, dict[str, Any], list[Closure]]],
+    histories: dict[int, str | None],
+    book: RuleBook,
+    labels: _Labels,
+    transitions: dict[int, list[Transition]],
+) -> Iterator[tuple[int, str, str]]:
+    """Judge each closed leak bucket against its series' floor history; yield the state and
+    the history to write back, as JSON texts. Reads nothing: it runs while the writes go out."""
+    for deployment_id, (product_id, state, found) in closing.items():
+        history = json.loads(histories.get(deployment_id) or "{}") or {}
+        params = book.rules(deployment_id, product_id)[MEMORY_LEAK].params
+        for series, key, closed, headroom in found:
+            change, _assessment = leak_close(
+                state[series],
+                history.setdefault(key, []),
+                closed,
+                headroom=headroom,
+                labels=labels[key],
+                params=params,
             )
+            if change is not None:
+                transitions[deployment_id].append(change)
+        yield (
+            deployment_id,
+            json.dumps(state, separators=COMPACT),
+            json.dumps(history, separators=COMPACT),
+        )
+
+
+def _evaluate_chunk(
+    chunk: list[int],
+    samples: dict[int, list[tuple[float, str, str, float]]],
+    book: RuleBook,
+    labels: _Labels,
+    transitions: dict[int, list[Transition]],
+    now: datetime,
+) -> int:
+    """Feed the new samples of these deployments through their rules, judge the leak buckets
+    that closed, and write back the states that changed; returns how many were evaluated.
+
+    Each state is decoded, changed and encoded again on its own, and the chunk's writes go
+    out before the next chunk is read: a fleet's worth of states and floor histories held at
+    once costs more in the garbage collector's passes than the rules themselves."""
+    now_ts = now.timestamp()
+    changed: list[tuple[int, str]] = []
+    closing: dict[int, tuple[int, dict[str, Any], list[Closure]]] = {}
+    evaluated = 0
+    for deployment_id, product_id, raw in (
+        DeploymentHealth.objects.filter(deployment_id__in=chunk)
+        .annotate(raw_state=Cast("rule_state", TextField()))
+        .values_list("deployment_id", "deployment__product_id", "raw_state")
+    ):
+        evaluated += 1
+        state = json.loads(raw or "{}") or {}
+        found: list[Closure] = []
+        _feed_samples(
+            deployment_id,
+            samples[deployment_id],
+            state,
+            book.rules(deployment_id, product_id),
+            labels,
+            transitions[deployment_id],
+            found,
+        )
+        _forget_stale(state, now_ts)
+        if found:
+            closing[deployment_id] = (product_id, state, found)
+        elif state != (json.loads(raw or "{}") or {}):
+            # Compared as values, decoded afresh: on PostgreSQL the stored text is jsonb's.
+            changed.append((deployment_id, json.dumps(state, separators=COMPACT)))
+    histories: dict[int, str | None] = {}
+    if closing:
+        histories = dict(
+            DeploymentHealth.objects.filter(deployment_id__in=list(closing))
+            .annotate(raw_history=Cast("leak_history", TextField()))
+            .values_list("deployment_id", "raw_history")
+        )
+    _write_states(
+        changed, _judge_closed_buckets(closing, histories, book, labels, transitions), now
+    )
+    return evaluated
 
 
 def _clock_rules(book: RuleBook, now: datetime, transitions: dict[int, list[Transition]]) -> None:
@@ -316,7 +419,6 @@ def evaluate_rules(*, now: datetime | None = None, batch_limit: int = BATCH_LIMI
     """Run one rule cycle (see the module docstring); returns what it did."""
     started = time.perf_counter()
     now = now or clock.now()
-    now_ts = now.timestamp()
     book = RuleBook()
     labels = _Labels()
     with transaction.atomic():
@@ -326,7 +428,7 @@ def evaluate_rules(*, now: datetime | None = None, batch_limit: int = BATCH_LIMI
             .values_list("id", flat=True)[:batch_limit]
         )
         wanted = set(batch_ids)
-        rows: dict[int, list[tuple[float, str, str, float]]] = defaultdict(list)
+        samples: dict[int, list[tuple[float, str, str, float]]] = defaultdict(list)
         sample_count = 0
         if batch_ids:
             query = Sample.objects.filter(
@@ -334,64 +436,12 @@ def evaluate_rules(*, now: datetime | None = None, batch_limit: int = BATCH_LIMI
             ).values_list("batch_id", "deployment_id", "ts", "name", "labels", "value")
             for batch_id, deployment_id, ts, name, key, value in query.iterator(chunk_size=5000):
                 if batch_id in wanted:
-                    rows[deployment_id].append((ts, name, key, value))
+                    samples[deployment_id].append((ts, name, key, value))
                     sample_count += 1
         transitions: dict[int, list[Transition]] = defaultdict(list)
-        closures: dict[int, list[tuple[str, str, tuple[float, float], float | None]]] = {}
-        states: dict[int, dict[str, Any]] = {}
-        originals: dict[int, str] = {}
-        for chunk in _chunks(sorted(rows)):
-            for deployment_id, product_id, raw in (
-                DeploymentHealth.objects.filter(deployment_id__in=chunk)
-                .annotate(raw_state=Cast("rule_state", TextField()))
-                .values_list("deployment_id", "deployment__product_id", "raw_state")
-            ):
-                state = json.loads(raw or "{}") or {}
-                originals[deployment_id] = raw or ""
-                found: list[tuple[str, str, tuple[float, float], float | None]] = []
-                _feed_samples(
-                    deployment_id,
-                    rows[deployment_id],
-                    state,
-                    book.rules(deployment_id, product_id),
-                    labels,
-                    transitions[deployment_id],
-                    found,
-                )
-                if found:
-                    closures[deployment_id] = found
-                _forget_stale(state, now_ts)
-                states[deployment_id] = state
-        histories: dict[int, dict[str, Any]] = {}
-        for chunk in _chunks(sorted(closures)):
-            for deployment_id, product_id, history in DeploymentHealth.objects.filter(
-                deployment_id__in=chunk
-            ).values_list("deployment_id", "deployment__product_id", "leak_history"):
-                history = history or {}
-                params = book.rules(deployment_id, product_id)[MEMORY_LEAK].params
-                state = states[deployment_id]
-                for series, key, closed, headroom in closures[deployment_id]:
-                    change, _assessment = leak_close(
-                        state[series],
-                        history.setdefault(key, []),
-                        closed,
-                        headroom=headroom,
-                        labels=labels[key],
-                        params=params,
-                    )
-                    if change is not None:
-                        transitions[deployment_id].append(change)
-                histories[deployment_id] = history
-        # Only states that changed are written (on PostgreSQL jsonb's text differs from
-        # json.dumps, so there every state is written: correct, only slower).
-        texts = {pk: json.dumps(state) for pk, state in states.items()}
-        _write_states(
-            [
-                (pk, state, texts[pk], histories.get(pk))
-                for pk, state in states.items()
-                if pk in histories or texts[pk] != originals.get(pk)
-            ],
-            now,
+        evaluated = sum(
+            _evaluate_chunk(chunk, samples, book, labels, transitions, now)
+            for chunk in _chunks(sorted(samples))
         )
         for chunk in _chunks(batch_ids, 5000):
             IngestBatch.objects.filter(id__in=chunk).update(evaluated_at=now)
@@ -405,8 +455,8 @@ def evaluate_rules(*, now: datetime | None = None, batch_limit: int = BATCH_LIMI
         kind=CycleRun.Kind.EVALUATE,
         started_at=now,
         duration_ms=duration,
-        deployments=len(states),
+        deployments=evaluated,
         samples=sample_count,
         transitions=applied,
     )
-    return CycleResult(len(states), sample_count, applied, duration)
+    return CycleResult(evaluated, sample_count, applied, duration)

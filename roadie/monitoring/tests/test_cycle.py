@@ -16,6 +16,7 @@ from roadie.monitoring.models import (
     Rollup,
     Sample,
 )
+from roadie.monitoring.rules.memory_leak import BUCKET_SECONDS, bucket_offset, bucket_start
 from roadie.monitoring.services.incidents import QUIET_SECONDS
 from roadie.monitoring.tests.factories import ingest_client, make_monitored, post_json, sample
 from roadie.monitoring.tests.series import MB, recorded
@@ -274,6 +275,29 @@ def test_a_silent_deployment_with_nothing_new_costs_no_state_write(monitored, no
     evaluated = health.evaluated_at
     evaluate_rules(now=now + timedelta(seconds=30))
     health.refresh_from_db()
+    assert health.evaluated_at == evaluated
+
+
+def test_samples_that_leave_the_rule_state_as_it_was_cost_no_state_write(monitored, now):
+    deployment, token = monitored
+    # Two minutes of a well deployment inside one leak bucket: nothing for the rules to keep.
+    bucket = bucket_start(now.timestamp(), bucket_offset(deployment.pk)) - BUCKET_SECONDS
+    minute = [
+        ("cpu_percent", 20, {}),
+        ("disk_used_percent", 41, {"mount": "/"}),
+        ("memory_used_bytes", 6e9, {}),
+        ("memory_total_bytes", 16e9, {}),
+        ("process_rss_bytes", 8e8, {"process": "srs"}),
+    ]
+    push(token, [sample(name, value, bucket + 60, **labels) for name, value, labels in minute])
+    evaluate_rules(now=now)
+    health = DeploymentHealth.objects.get(deployment=deployment)
+    evaluated, state = health.evaluated_at, health.rule_state
+    push(token, [sample(name, value, bucket + 120, **labels) for name, value, labels in minute])
+    evaluate_rules(now=now + timedelta(seconds=60))
+    health.refresh_from_db()
+    assert not IngestBatch.objects.filter(evaluated_at__isnull=True).exists()
+    assert health.rule_state == state
     assert health.evaluated_at == evaluated
 
 

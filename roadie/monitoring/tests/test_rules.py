@@ -1,7 +1,11 @@
 """The rules as pure functions, and the memory-leak detector against recorded series."""
 
+from statistics import median
+
 import pytest
 from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from roadie.monitoring.rules import (
     DEFAULTS,
@@ -18,6 +22,7 @@ from roadie.monitoring.rules.memory_leak import (
     Assessment,
     assess,
     bucket_offset,
+    floor_of,
     leak_close,
     leak_feed,
     leak_judge,
@@ -166,6 +171,32 @@ def test_spearman_of_monotone_and_flat_series():
     xs = list(range(10))
     assert spearman(xs, [x**3 for x in xs]) == pytest.approx(1.0)
     assert spearman(xs, [5.0] * 10) == 0.0
+
+
+def test_theil_sen_skips_pairs_taken_at_the_same_time():
+    assert theil_sen([0, 0, 1, 2], [0, 4, 1, 2]) == pytest.approx(1.0)  # slopes -3, -1, 1, 1, 1
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    steps=st.lists(st.integers(0, 8), min_size=0, max_size=30),
+    values=st.lists(st.integers(0, 64 * 2**30), min_size=30, max_size=30),
+)
+def test_theil_sen_is_the_median_of_every_pairwise_slope(steps, values):
+    # Bucket starts (a step of 0 repeats a time) and whole bytes, as the leak history holds.
+    xs = [1_795_996_800 + 900 * sum(steps[: i + 1]) for i in range(len(steps))]
+    ys = values[: len(xs)]
+    slopes = [
+        (ys[j] - ys[i]) / (xs[j] - xs[i])
+        for i in range(len(xs))
+        for j in range(i + 1, len(xs))
+        if xs[j] != xs[i]
+    ]
+    assert theil_sen(xs, ys) == (median(slopes) if slopes else 0.0)
+
+
+def test_the_floor_is_the_lowest_of_the_last_four_bucket_minimums():
+    assert floor_of([5, 3, 4, 6, 7, 8, 2, 9]) == [5, 3, 3, 3, 3, 4, 2, 2]
 
 
 # --- memory leak: recorded series replayed ------------------------------------------------------
