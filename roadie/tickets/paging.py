@@ -98,8 +98,17 @@ def sla_events_page(crossings: list[PageRequest]) -> None:
 
 
 def _start_after_commit(requests: list[PageRequest]) -> None:
-    # robust: a broker that refuses the task is logged and never fails the ticket's write.
-    transaction.on_commit(lambda: start_pages(requests), robust=True)
+    transaction.on_commit(lambda: _queue(requests), robust=True)
+
+
+def _queue(requests: list[PageRequest]) -> None:
+    try:
+        start_pages(requests)
+    except Exception:
+        # A broker that refuses the task (Redis down) must not cost the page: start it here.
+        # page_start returns the open page for a source it sees again, so nothing doubles.
+        logger.exception("could not queue %d page starts; starting them now", len(requests))
+        start_pages_now(requests)
 
 
 @db_task()

@@ -243,6 +243,19 @@ def test_a_sweep_batch_starts_its_pages_in_one_worker_task(
     assert Page.objects.filter(status=Page.Status.TRIGGERED).count() == 6
 
 
+def test_pages_start_even_when_the_broker_refuses_the_task(
+    customer_a, policy, commit, monkeypatch
+):
+    def broker_down(requests):
+        raise ConnectionError("redis: connection refused")
+
+    monkeypatch.setattr(paging, "start_pages", broker_down)
+    with commit():
+        ticket = file(customer_a)
+    [page] = pages_of(ticket)
+    assert page.source == f"ticket:{ticket.number}" and page.status == Page.Status.TRIGGERED
+
+
 def test_sla_breach_without_a_policy_is_recorded_not_raised(customer_a, commit):
     ticket = file(customer_a, severity="important", at=sh(2026, 6, 1, 9))
     with commit():
