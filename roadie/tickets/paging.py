@@ -121,7 +121,12 @@ def start_pages_now(requests: list[PageRequest]) -> list[Page]:
     policy = default_policy()
     started = []
     for ticket_id, clock_name, threshold in requests:
-        page = _start(ticket_id, clock_name, threshold, policy=policy)
+        try:
+            page = _start(ticket_id, clock_name, threshold, policy=policy)
+        except Exception:
+            # One page that cannot start must not cost the rest of a sweep's batch.
+            logger.exception("ticket %s: page %s/%s not started", ticket_id, clock_name, threshold)
+            continue
         if page is not None:
             started.append(page)
     return started
@@ -167,6 +172,8 @@ def _start(
         ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
         if ticket is None or not ticket.is_open:
             return None  # resolved, closed or deleted before the commit
+        if clock_name == clocks.RESPONSE and ticket.first_response_at is not None:
+            return None  # answered while the page waited in the queue
         if threshold:
             source = sla_source(ticket, clock_name, threshold)
             urgent = threshold == clocks.BREACH

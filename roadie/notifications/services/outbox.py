@@ -84,7 +84,9 @@ def insert_messages(rows: list[OutboxMessage]) -> list[OutboxMessage]:
         if m.status == OutboxMessage.Status.PENDING and m.next_attempt_at <= now
     ]
     if due:
-        transaction.on_commit(lambda: _schedule_delivery(due))
+        # robust: a broker that refuses the task must not stop the caller's other commit hooks
+        # (its pages); the outbox sweep hands due messages to the worker again.
+        transaction.on_commit(lambda: _schedule_delivery(due), robust=True)
     return stored
 
 
@@ -227,7 +229,7 @@ def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
         claim_token="",
         attempts=0,
     )
-    transaction.on_commit(lambda: _schedule_delivery([message.pk]))
+    transaction.on_commit(lambda: _schedule_delivery([message.pk]), robust=True)
     message.refresh_from_db()
     return message
 

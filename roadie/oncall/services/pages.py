@@ -59,7 +59,8 @@ def page_start(
         next_step_at=now,
     )
     record(page, PageEvent.Kind.STARTED, now, data={"policy": ladder["policy"]})
-    transaction.on_commit(lambda: advance_page(page.pk))
+    # robust: the minute sweep runs a step the broker refused (next_step_at is due).
+    transaction.on_commit(lambda: advance_page(page.pk), robust=True)
     return page
 
 

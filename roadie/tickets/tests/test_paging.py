@@ -243,17 +243,51 @@ def test_a_sweep_batch_starts_its_pages_in_one_worker_task(
     assert Page.objects.filter(status=Page.Status.TRIGGERED).count() == 6
 
 
-def test_pages_start_even_when_the_broker_refuses_the_task(
-    customer_a, policy, commit, monkeypatch
-):
-    def broker_down(requests):
+def test_a_broker_that_refuses_every_task_loses_no_page(customer_a, policy, commit, monkeypatch):
+    from huey.contrib.djhuey import HUEY
+
+    def broker_down(task):
         raise ConnectionError("redis: connection refused")
 
-    monkeypatch.setattr(paging, "start_pages", broker_down)
+    # Every enqueue fails: the e-mail's delivery, the page start, the page's first step.
+    monkeypatch.setattr(HUEY, "enqueue", broker_down)
     with commit():
         ticket = file(customer_a)
     [page] = pages_of(ticket)
     assert page.source == f"ticket:{ticket.number}" and page.status == Page.Status.TRIGGERED
+    # What the worker would have done is left due for the minute sweeps.
+    assert OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).exists()
+    assert page.next_step_at is not None
+
+    important = file(customer_a, severity="important", at=sh(2026, 6, 1, 9))
+    with commit():
+        ticket_sla.sla_sweep(now=sh(2026, 6, 1, 11, 1))
+    assert sorted(p.source for p in pages_of(important)) == [
+        f"sla:{important.number}:response:breach",
+        f"sla:{important.number}:response:warning",
+    ]
+
+
+def test_one_page_that_cannot_start_does_not_cost_the_others(customer_a, policy, monkeypatch):
+    tickets = [file(customer_a, severity="important") for _ in range(3)]
+    real_start = paging._start
+
+    def start(ticket_id, *args, **kwargs):
+        if ticket_id == tickets[1].pk:
+            raise RuntimeError("boom")
+        return real_start(ticket_id, *args, **kwargs)
+
+    monkeypatch.setattr(paging, "_start", start)
+    started = paging.start_pages_now([(t.pk, "response", "breach") for t in tickets])
+    assert sorted(p.source for p in started) == sorted(
+        f"sla:{t.number}:response:breach" for t in (tickets[0], tickets[2])
+    )
+
+
+def test_a_response_page_is_not_started_once_the_ticket_is_answered(customer_a, agent, policy):
+    ticket = file(customer_a, severity="important")
+    services.ticket_comment(ticket=ticket, by=agent, body="我们在查")
+    assert paging.start_pages_now([(ticket.pk, "response", "warning")]) == []
 
 
 def test_sla_breach_without_a_policy_is_recorded_not_raised(customer_a, commit):
