@@ -1,5 +1,6 @@
 """Each sender against a loopback receiver that verifies the platform's own signature."""
 
+import socket
 import time
 
 import pytest
@@ -239,6 +240,13 @@ def public_only(settings):
         "https://[::1]/hook",
         "http://[::ffff:192.168.1.1]/hook",
         "http://0.0.0.0/",
+        "http://[64:ff9b::a00:5]/",  # NAT64 of 10.0.0.5
+        "http://[64:ff9b:1::1]/",
+        "http://[2002:7f00:1::1]/",  # 6to4 of 127.0.0.1
+        "http://[::127.0.0.1]/",
+        "http://[::ffff:0:7f00:1]/",
+        "http://[fec0::1]/",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # Teredo
     ],
 )
 def test_a_url_naming_a_private_or_local_address_is_refused(url, public_only):
@@ -251,9 +259,23 @@ def test_a_name_that_resolves_to_loopback_is_refused_when_it_connects(public_onl
     with WebhookReceiver(SECRET) as receiver:
         url = receiver.url.replace("127.0.0.1", "localhost")
         assert channel_validate_address(kind="webhook", url=url) == url  # a name passes here
-        with pytest.raises(PermanentFailure, match="private or local"):
+        with pytest.raises(PermanentFailure, match="private or local") as caught:
             channels.send(Target("webhook", url, SECRET), outgoing())
     assert receiver.requests == []
+    assert "127.0.0.1" not in str(caught.value)  # nothing learnt about the inside
+
+
+def test_a_refused_host_is_never_connected_to(public_only, monkeypatch):
+    connected = []
+    monkeypatch.setattr(socket.socket, "connect", lambda sock, addr: connected.append(addr))
+    with pytest.raises(PermanentFailure):
+        channels.send(Target("webhook", "http://localhost:5432/", SECRET), outgoing())
+    assert connected == []  # an open or a closed port answer alike: not at all
+
+
+def test_a_public_nat64_address_is_allowed(public_only):
+    # 64:ff9b::808:808 is 8.8.8.8 behind NAT64: public, so the URL may be saved.
+    assert channel_validate_address(kind="webhook", url="http://[64:ff9b::808:808]/h")
 
 
 def test_an_allowed_network_is_reachable(settings):
