@@ -317,6 +317,17 @@ def test_with_an_authserv_id_only_that_servers_verdict_counts(ticket, settings):
         ("mx (comment; with=fail inside); spf=pass", ""),
         ("mx; none", ""),
         ("", ""),
+        # Several results for one method: any passing signature vouches, any SPF fail counts.
+        ("mx; dkim=fail header.d=list.example; dkim=pass header.d=a.example; spf=fail", ""),
+        ("mx; spf=none smtp.helo=mail.evil.example; spf=fail smtp.mailfrom=a.example", "spf=fail"),
+        # A semicolon inside a quoted value the sender chose does not start a new result.
+        (
+            'mx; spf=fail smtp.mailfrom="x;dmarc=pass"@evil.example; dkim=none; dmarc=fail',
+            "dmarc=fail",
+        ),
+        ("mx; spf=pass (a (nested; dmarc=pass) comment); dmarc=fail", "dmarc=fail"),
+        ("mx; dmarc/1=fail header.from=a.example", "dmarc=fail"),
+        ("mx; spf=hardfail", "spf=fail"),
     ],
 )
 def test_authentication_verdicts(header, failure):
