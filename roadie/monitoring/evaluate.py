@@ -251,7 +251,9 @@ def _judge_closed_buckets(
     transitions: dict[int, list[Transition]],
 ) -> Iterator[tuple[int, str, str]]:
     """Judge each closed leak bucket against its series' floor history; yield the state and
-    the history to write back, as JSON texts. Reads nothing: it runs while the writes go out."""
+    the history to write back, as JSON texts. It runs while the writes go out, inside psycopg's
+    executemany, which holds the connection's lock: it must never touch the database (a query
+    here would wait on that lock for ever)."""
     for deployment_id, (product_id, state, found) in closing.items():
         history = json.loads(histories.get(deployment_id) or "{}") or {}
         params = book.rules(deployment_id, product_id)[MEMORY_LEAK].params
