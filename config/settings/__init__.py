@@ -194,7 +194,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 if ENV.redis_url:
     HUEY = {
-        "huey_class": "huey.RedisHuey",
+        # Priorities: pages and urgent messages before routine deliveries.
+        "huey_class": "huey.PriorityRedisHuey",
         "name": "roadie",
         "url": ENV.redis_url,
         "immediate": ENV.testing,

@@ -4,6 +4,11 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from roadie.notifications.delivery import outbox_deliver, outbox_deliver_many, outbox_sweep
 
+# Jobs that wake someone (page starts, escalation steps, urgent messages) run before routine
+# ones: a fan-out of thousands of e-mails must not hold a page back. SqliteHuey and
+# PriorityRedisHuey take the highest priority first.
+URGENT_PRIORITY = 100
+
 # A sweep tick repeats every ROADIE_OUTBOX_SWEEP_SECONDS within its minute, leaving room for
 # the next tick.
 SWEEP_BUDGET_SECONDS = 55

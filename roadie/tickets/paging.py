@@ -23,6 +23,7 @@ from huey.contrib.djhuey import db_task
 from roadie.accounts.models import User
 from roadie.core import clock
 from roadie.core.errors import DomainError
+from roadie.notifications.tasks import URGENT_PRIORITY
 from roadie.oncall.errors import NoPolicy
 from roadie.oncall.handoff import SummarySection
 from roadie.oncall.models import EscalationPolicy, Page, PageEvent
@@ -111,7 +112,7 @@ def _queue(requests: list[PageRequest]) -> None:
         start_pages_now(requests)
 
 
-@db_task()
+@db_task(priority=URGENT_PRIORITY)
 def start_pages(requests: list[PageRequest]) -> None:
     start_pages_now(requests)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models.constants import OnConflict
+from huey.contrib.djhuey import HUEY
 
 from roadie.core import clock
 from roadie.notifications.channels import Item, Mentions, Outgoing
@@ -15,7 +16,11 @@ from roadie.notifications.models import (
     ChannelKind,
     OutboxMessage,
 )
-from roadie.notifications.tasks import deliver_outbox_message, deliver_outbox_messages
+from roadie.notifications.tasks import (
+    URGENT_PRIORITY,
+    deliver_outbox_message,
+    deliver_outbox_messages,
+)
 
 KEY_LENGTH = 200
 TASK_CHUNK = 100
@@ -30,12 +35,18 @@ def message_key(*parts: object) -> str:
     return key[:150] + ":" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
-def _schedule_delivery(message_ids: list[int]) -> None:
-    if len(message_ids) == 1:
-        deliver_outbox_message(message_ids[0])
+def _schedule_delivery(message_ids: list[int], urgent_ids: frozenset[int] = frozenset()) -> None:
+    urgent = [pk for pk in message_ids if pk in urgent_ids]
+    routine = [pk for pk in message_ids if pk not in urgent_ids]
+    for pk in urgent:
+        task = deliver_outbox_message.s(pk)
+        task.priority = URGENT_PRIORITY
+        HUEY.enqueue(task)
+    if len(routine) == 1:
+        deliver_outbox_message(routine[0])
         return
-    for start in range(0, len(message_ids), TASK_CHUNK):
-        deliver_outbox_messages(message_ids[start : start + TASK_CHUNK])
+    for start in range(0, len(routine), TASK_CHUNK):
+        deliver_outbox_messages(routine[start : start + TASK_CHUNK])
 
 
 def insert_messages(rows: list[OutboxMessage]) -> list[OutboxMessage]:
@@ -83,10 +94,11 @@ def insert_messages(rows: list[OutboxMessage]) -> list[OutboxMessage]:
         for m in stored
         if m.status == OutboxMessage.Status.PENDING and m.next_attempt_at <= now
     ]
+    urgent = frozenset(m.pk for m in stored if m.pk in due and (m.payload or {}).get("urgent"))
     if due:
         # robust: a broker that refuses the task must not stop the caller's other commit hooks
         # (its pages); the outbox sweep hands due messages to the worker again.
-        transaction.on_commit(lambda: _schedule_delivery(due), robust=True)
+        transaction.on_commit(lambda: _schedule_delivery(due, urgent), robust=True)
     return stored
 
 

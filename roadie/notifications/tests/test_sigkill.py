@@ -1,6 +1,6 @@
 """A real `roadie worker` is SIGKILLed in the middle of a delivery and started again: every message
 still arrives, the receiver (de-duplicating by X-Roadie-Delivery) has each exactly once, and
-nothing is left pending."""
+nothing is left pending. Once with the embedded job queue (SQLite), once with Redis."""
 
 import os
 import signal
@@ -32,7 +32,11 @@ with transaction.atomic():
 """
 
 
-def _env(data_dir: Path) -> dict[str, str]:
+# A Redis database of its own, emptied before the run: the queue must hold only this test's jobs.
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+def _env(data_dir: Path, broker: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -45,6 +49,11 @@ def _env(data_dir: Path) -> dict[str, str]:
         EMAIL_URL="memory://",
         SECRET_KEY="sigkill-test",
     )
+    if broker == "redis":
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        env["REDIS_URL"] = REDIS_URL
     return env
 
 
@@ -87,8 +96,11 @@ def _wait(condition, seconds: float) -> bool:
     return condition()
 
 
-def test_a_sigkilled_worker_loses_nothing_and_the_receiver_sees_each_message_once(tmp_path):
-    env = _env(tmp_path)
+@pytest.mark.parametrize("broker", ["sqlite", "redis"])
+def test_a_sigkilled_worker_loses_nothing_and_the_receiver_sees_each_message_once(
+    tmp_path, broker
+):
+    env = _env(tmp_path, broker)
     log = tmp_path / "worker.log"
     _roadie(env, "migrate")
     with WebhookReceiver(SECRET, delay=0.4) as receiver:

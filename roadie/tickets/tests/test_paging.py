@@ -268,6 +268,32 @@ def test_a_broker_that_refuses_every_task_loses_no_page(customer_a, policy, comm
     ]
 
 
+def test_page_jobs_jump_the_queue_ahead_of_routine_mail(customer_a, policy, commit, monkeypatch):
+    from huey.contrib.djhuey import HUEY
+
+    from roadie.notifications.tasks import URGENT_PRIORITY
+
+    queued = []
+    monkeypatch.setattr(HUEY, "enqueue", lambda task: queued.append(task))
+    with commit():
+        ticket = file(customer_a)
+    priorities = {task.name.rsplit(".", 1)[-1]: task.priority for task in queued}
+    assert priorities["start_pages"] == URGENT_PRIORITY
+    assert not priorities["deliver_outbox_message"]  # the requester's "we got it" e-mail
+
+    queued.clear()
+    with commit():
+        [page] = paging.start_pages_now([(ticket.pk, "", "")])
+    assert [(t.name.rsplit(".", 1)[-1], t.priority) for t in queued] == [
+        ("advance_page", URGENT_PRIORITY)
+    ]
+    queued.clear()
+    with commit():
+        page_advance(page_id=page.pk)
+    deliveries = [t for t in queued if t.name.endswith("deliver_outbox_message")]
+    assert deliveries and all(t.priority == URGENT_PRIORITY for t in deliveries)
+
+
 def test_one_page_that_cannot_start_does_not_cost_the_others(customer_a, policy, monkeypatch):
     tickets = [file(customer_a, severity="important") for _ in range(3)]
     real_start = paging._start
