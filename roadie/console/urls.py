@@ -26,6 +26,7 @@ urlpatterns = [
     path("mail/", mail.mail_held, name="mail_held"),
     path("mail/<int:pk>/", mail.mail_detail, name="mail_detail"),
     path("mail/<int:pk>/accept/", mail.mail_accept, name="mail_accept"),
+    path("mail/<int:pk>/attach/", mail.mail_attach, name="mail_attach"),
     path("mail/<int:pk>/discard/", mail.mail_discard, name="mail_discard"),
     path("outbox/", notifications.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", notifications.outbox_retry_view, name="outbox_retry"),

@@ -515,6 +515,36 @@ def inbound_mail_accept(*, mail: InboundMail, by: User, organization: Organizati
 
 
 @transaction.atomic
+def inbound_mail_attach(*, mail: InboundMail, by: User) -> Ticket:
+    """Add a held reply to the ticket it names, as a public reply by its sender.
+
+    For a reply held because its sender was unknown, or because the receiving server could not
+    authenticate it, after a person checked it. An unknown sender becomes a member of the
+    ticket's organization; a customer of another organization is refused.
+    """
+    mail = _held_for_review(mail, by)
+    ticket = mail.ticket
+    if ticket is None:
+        raise InvalidTransition(
+            _("This e-mail names no ticket; open a new ticket from it instead."), field="ticket"
+        )
+    parsed = _parse(bytes(mail.raw))
+    author = _requester(mail, parsed.sender_name, ticket.organization)
+    services.ticket_comment(
+        ticket=ticket,
+        by=author,
+        body=parsed.body(trim=True),
+        public=True,
+        attachments=parsed.uploads,
+        source=Comment.Source.EMAIL,
+    )
+    mail.status = InboundMail.Status.THREADED
+    mail.reviewed_by = by
+    mail.save(update_fields=["status", "reviewed_by"])
+    return ticket
+
+
+@transaction.atomic
 def inbound_mail_discard(*, mail: InboundMail, by: User) -> InboundMail:
     """Discard a held e-mail; the row and its raw bytes stay for the record."""
     mail = _held_for_review(mail, by)

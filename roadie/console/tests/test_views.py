@@ -66,6 +66,7 @@ def _console_urls(ticket: Ticket, mail_pk: int, outbox_pk: int) -> list[str]:
         reverse("console:mail_held"),
         reverse("console:mail_detail", args=[mail_pk]),
         reverse("console:mail_accept", args=[mail_pk]),
+        reverse("console:mail_attach", args=[mail_pk]),
         reverse("console:mail_discard", args=[mail_pk]),
         reverse("console:outbox"),
         reverse("console:outbox_retry", args=[outbox_pk]),
@@ -582,6 +583,23 @@ def test_accepting_held_mail_opens_a_ticket_for_the_chosen_organization(agent, o
     assert ticket.organization == org_a
     mail.refresh_from_db()
     assert mail.status == InboundMail.Status.CREATED
+
+
+def test_a_held_reply_is_added_to_its_ticket_from_the_review_page(agent, customer_a):
+    ticket = factories.make_ticket(requester=customer_a, title="礼物不显示")
+    mail = _held_mail(sender=customer_a.email, text="刷新后还是不显示")
+    InboundMail.objects.filter(pk=mail.pk).update(ticket=ticket)
+    client = client_for(agent)
+    detail = client.get(reverse("console:mail_detail", args=[mail.pk]))
+    assert reverse("console:mail_attach", args=[mail.pk]) in detail.text
+
+    response = client.post(reverse("console:mail_attach", args=[mail.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("console:ticket", args=[ticket.number])
+    assert ticket.comments.get().body == "刷新后还是不显示"
+    again = client.post(reverse("console:mail_attach", args=[mail.pk]), follow=True)
+    assert '<li class="error">This e-mail is not held for review.</li>' in again.text
+    assert ticket.comments.count() == 1
 
 
 def test_html_only_mail_is_shown_as_text(agent):

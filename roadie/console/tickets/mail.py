@@ -1,4 +1,5 @@
-"""Held e-mail review: read what was held, then open a ticket from it or discard it."""
+"""Held e-mail review: read what was held, then add it to its ticket, open a ticket from it or
+discard it."""
 
 
 from django.contrib import messages
@@ -13,7 +14,12 @@ from roadie.console.tickets.forms import MailAcceptForm
 from roadie.core.errors import DomainError
 from roadie.customers.models import Organization
 from roadie.customers.selectors import organizations_visible
-from roadie.tickets.mail import inbound_mail_accept, inbound_mail_discard, mail_body_text
+from roadie.tickets.mail import (
+    inbound_mail_accept,
+    inbound_mail_attach,
+    inbound_mail_discard,
+    mail_body_text,
+)
 from roadie.tickets.models import InboundMail
 from roadie.tickets.selectors import inbound_mail_get, inbound_mail_held
 
@@ -88,6 +94,21 @@ def mail_accept(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("console:ticket", number=ticket.number)
     return _detail(request, mail, form)
+
+
+@staff_required(action=Action.REVIEW_MAIL)
+@require_POST
+def mail_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    mail = _mail(pk)
+    try:
+        ticket = inbound_mail_attach(mail=mail, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("console:mail_detail", pk=mail.pk)
+    messages.success(
+        request, _("The e-mail was added to %(number)s as a reply.") % {"number": ticket.number}
+    )
+    return redirect("console:ticket", number=ticket.number)
 
 
 @staff_required(action=Action.REVIEW_MAIL)

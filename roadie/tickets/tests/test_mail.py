@@ -555,6 +555,52 @@ def test_accepting_for_an_organization_the_sender_is_not_in_is_refused(org_b, ag
     assert held.status == InboundMail.Status.HELD
 
 
+def test_a_held_reply_is_added_to_its_ticket_after_review(ticket, customer_a, agent):
+    raw = with_auth_results(
+        message(subject=f"Re: [RD-{ticket.pk}] 直播推流中断", body="换了 CDN 节点后恢复了"),
+        "mx.roadie.example; spf=fail smtp.mailfrom=alpha.example; dkim=none",
+    )
+    held = mail.mail_ingest(raw=raw).inbound
+    assert held.status == InboundMail.Status.HELD and held.ticket == ticket
+
+    assert mail.inbound_mail_attach(mail=held, by=agent) == ticket
+    [reply] = ticket.comments.all()
+    assert reply.author == customer_a and reply.public and reply.body == "换了 CDN 节点后恢复了"
+    assert reply.source == Comment.Source.EMAIL
+    held.refresh_from_db()
+    assert held.status == InboundMail.Status.THREADED and held.reviewed_by == agent
+    with pytest.raises(InvalidTransition):  # reviewed once
+        mail.inbound_mail_attach(mail=held, by=agent)
+
+
+def test_a_held_reply_from_a_stranger_makes_them_a_member_of_the_tickets_organization(
+    ticket, agent
+):
+    raw = message(sender="Li Lei <lilei@personal.example>", subject=f"Re: [RD-{ticket.pk}] x")
+    held = mail.mail_ingest(raw=raw).inbound
+    assert held.reason == "unknown sender"
+    mail.inbound_mail_attach(mail=held, by=agent)
+    author = ticket.comments.get().author
+    assert author.email == "lilei@personal.example" and author.organization == ticket.organization
+    assert author.role == Role.CUSTOMER_MEMBER
+
+
+def test_a_held_reply_is_never_added_for_another_organizations_customer(ticket, customer_b, agent):
+    raw = message(sender=customer_b.email, subject=f"Re: [RD-{ticket.pk}] 偷看")
+    held = mail.mail_ingest(raw=raw).inbound
+    with pytest.raises(InvalidTicket):
+        mail.inbound_mail_attach(mail=held, by=agent)
+    assert not ticket.comments.exists()
+    held.refresh_from_db()
+    assert held.status == InboundMail.Status.HELD
+
+
+def test_held_mail_without_a_ticket_cannot_be_added_to_one(agent):
+    held = mail.mail_ingest(raw=eml("unknown_sender.eml")).inbound
+    with pytest.raises(InvalidTransition):
+        mail.inbound_mail_attach(mail=held, by=agent)
+
+
 def test_reviewing_needs_the_review_permission(org_a, customer_a):
     held = mail.mail_ingest(raw=eml("unknown_sender.eml")).inbound
     engineer = factories.make_user(Role.ENGINEER)
@@ -563,6 +609,8 @@ def test_reviewing_needs_the_review_permission(org_a, customer_a):
             mail.inbound_mail_accept(mail=held, by=user, organization=org_a)
         with pytest.raises(NotAllowed):
             mail.inbound_mail_discard(mail=held, by=user)
+        with pytest.raises(NotAllowed):
+            mail.inbound_mail_attach(mail=held, by=user)
 
 
 def test_only_held_mail_can_be_accepted_or_discarded(ticket, org_a, agent):
