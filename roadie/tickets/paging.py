@@ -3,7 +3,8 @@
 A page names what started it in its `source`: ``ticket:RD-12`` for an urgent ticket and
 ``sla:RD-12:<clock>:<threshold>`` for an SLA warning or breach. Pages start in the worker, from
 one task queued when the ticket's transaction commits (Rule 8), so neither a ticket's request
-nor an SLA sweep tick waits for them; resolving or closing the ticket resolves them inside its
+nor an SLA sweep tick waits for them (more than GROUP_OVER tickets crossing SLA thresholds in
+one batch page once, together); resolving or closing the ticket resolves them inside its
 own transaction. A page that cannot start (no default policy) is recorded on the ticket as an
 internal event and never fails the ticket's write. Rules: docs/oncall.md, "Hooks for other
 domains".
@@ -41,6 +42,10 @@ PAGED_THRESHOLDS = frozenset({clocks.WARNING, clocks.BREACH})
 NO_POLICY = "oncall_no_policy"
 PAGE_FAILED = "oncall_page_failed"
 PAGE_PROBLEMS = (NO_POLICY, PAGE_FAILED)
+
+# More tickets than this crossing SLA thresholds in one batch page once, together.
+GROUP_OVER = 10
+GROUP_LISTED = 12
 
 # Urgent tickets listed by name in a hand-off summary; the rest are counted.
 HANDOFF_LIMIT = 20
@@ -118,8 +123,19 @@ def start_pages(requests: list[PageRequest]) -> None:
 
 
 def start_pages_now(requests: list[PageRequest]) -> list[Page]:
-    """Start the requested pages, each in its own transaction; returns the pages started."""
+    """Start the requested pages, each in its own transaction; returns the pages started.
+
+    SLA thresholds of more than GROUP_OVER tickets at once (a worker back from an outage, a
+    holiday ending, imported history) start one page for them all instead of one each: one
+    person woken once, with the queue sorted by what is due first.
+    """
     policy = default_policy()
+    sla_requests = [request for request in requests if request[2]]
+    if policy is not None and len({request[0] for request in sla_requests}) > GROUP_OVER:
+        requests = [request for request in requests if not request[2]]
+        grouped = _start_group(sla_requests, policy)
+    else:
+        grouped = None
     started = []
     for ticket_id, clock_name, threshold in requests:
         try:
@@ -130,7 +146,46 @@ def start_pages_now(requests: list[PageRequest]) -> list[Page]:
             continue
         if page is not None:
             started.append(page)
-    return started
+    return [*started, grouped] if grouped is not None else started
+
+
+def _start_group(requests: list[PageRequest], policy: EscalationPolicy) -> Page | None:
+    tickets = {
+        ticket.pk: ticket
+        for ticket in Ticket.objects.filter(pk__in={r[0] for r in requests}, is_open=True)
+    }
+    live = [
+        (tickets[ticket_id], clock_name, threshold)
+        for ticket_id, clock_name, threshold in requests
+        if ticket_id in tickets
+        and not (clock_name == clocks.RESPONSE and tickets[ticket_id].first_response_at)
+    ]
+    if not live:
+        return None
+    numbers = sorted({t.number for t, _c, _t in live}, key=lambda n: int(n.split("-")[-1]))
+    breaches = len({t.pk for t, _c, threshold in live if threshold == clocks.BREACH})
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _(
+            "%(count)s tickets reached SLA thresholds at once, %(breaches)s of them missed: "
+            "%(numbers)s"
+        ) % {
+            "count": len(numbers),
+            "breaches": breaches,
+            "numbers": ", ".join(numbers[:GROUP_LISTED])
+            + (" …" if len(numbers) > GROUP_LISTED else ""),
+        }
+    url = settings.ROADIE_BASE_URL + reverse("console:queue") + "?sort=due"
+    try:
+        return page_start(
+            policy=policy,
+            source=f"sla-batch:{clock.now():%Y%m%dT%H%M%S}:{numbers[0]}",
+            title=title,
+            url=url,
+            urgent=breaches > 0,
+        )
+    except DomainError as error:
+        logger.warning("grouped SLA page for %s not started: %s", numbers, error)
+        return None
 
 
 def _opened_by_system(ticket: Ticket) -> bool:

@@ -294,6 +294,24 @@ def test_page_jobs_jump_the_queue_ahead_of_routine_mail(customer_a, policy, comm
     assert deliveries and all(t.priority == URGENT_PRIORITY for t in deliveries)
 
 
+def test_many_tickets_crossing_at_once_page_once_together(
+    customer_a, agent, policy, commit, settings
+):
+    settings.LANGUAGE_CODE = "en"  # pages are written in the site's language
+    tickets = [file(customer_a, severity="important", at=sh(2026, 6, 1, 9)) for _ in range(12)]
+    services.ticket_comment(ticket=tickets[0], by=agent, body="在查", at=sh(2026, 6, 1, 9, 30))
+    services.ticket_change_status(ticket=tickets[1], status=Status.RESOLVED, by=agent)
+    with commit():
+        ticket_sla.sla_sweep(now=sh(2026, 6, 1, 11, 1))
+    [page] = Page.objects.all()  # not one page per ticket and threshold
+    assert page.source.startswith("sla-batch:") and page.urgent  # breaches among them
+    # The resolved ticket is left out; the answered one has no response thresholds.
+    assert page.title.startswith("10 tickets reached SLA thresholds at once, 10 of them missed")
+    assert tickets[2].number in page.title and tickets[1].number not in page.title
+    assert page.url.endswith("/console/?sort=due")
+    assert PageEvent.objects.filter(page=page, kind=PageEvent.Kind.NOTIFIED).exists()
+
+
 def test_one_page_that_cannot_start_does_not_cost_the_others(customer_a, policy, monkeypatch):
     tickets = [file(customer_a, severity="important") for _ in range(3)]
     real_start = paging._start
