@@ -7,7 +7,7 @@ are generated only when none of the demo organizations has any.
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +24,8 @@ from roadie.customers.services import (
     product_create,
 )
 from roadie.notifications.models import OutboxMessage
+from roadie.oncall.models import EscalationPolicy, Schedule
+from roadie.oncall.services import StepInput, policy_create, rotation_create, schedule_create
 from roadie.tickets import services
 from roadie.tickets.models import Kind, Severity, Status, Ticket
 
@@ -969,6 +971,38 @@ def _logins(cast: Cast, first: OrgSpec) -> str:
     return "\n".join(lines)
 
 
+ONCALL_SCHEDULE = "7×24 一线值班 Front line"
+ONCALL_POLICY = "紧急工单 Urgent tickets"
+
+
+def _oncall(cast: "Cast") -> None:
+    """A 7×24 front line (agents and engineers a week each, hand-off Monday 09:00) and the
+    default escalation policy: the person on call, then the manager after 10 minutes."""
+    if EscalationPolicy.objects.filter(name=ONCALL_POLICY).exists():
+        return
+    schedule = Schedule.objects.filter(name=ONCALL_SCHEDULE).first() or schedule_create(
+        name=ONCALL_SCHEDULE, time_zone="Asia/Shanghai"
+    )
+    if not schedule.rotations.exists():
+        rotation_create(
+            schedule=schedule,
+            name="每周轮值 Weekly",
+            kind="weekly",
+            handoff_time=time(9),
+            start_date=date(2026, 1, 5),
+            members=[*cast.agents, *cast.engineers],
+        )
+    policy_create(
+        name=ONCALL_POLICY,
+        steps=[
+            StepInput(kind="schedule", schedule=schedule, wait_minutes=10),
+            StepInput(kind="user", user=cast.manager, wait_minutes=15),
+        ],
+        repeat_times=1,
+        is_default=True,
+    )
+
+
 @transaction.atomic
 def load_demo() -> str:
     """Create the demo organizations, people and tickets once; return the demo logins to print."""
@@ -983,6 +1017,7 @@ def load_demo() -> str:
         agents=[staff["agent@roadie.demo"], staff["agent2@roadie.demo"]],
         engineers=[staff["engineer@roadie.demo"], staff["engineer2@roadie.demo"]],
     )
+    _oncall(cast)
     organizations = [(spec, _organization(spec, product, now.date())) for spec in ORGS]
     if not Ticket.objects.filter(organization__in=[org for _, org in organizations]).exists():
         _generate_tickets(rng, now, organizations, modules, cast)

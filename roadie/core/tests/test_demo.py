@@ -2,9 +2,12 @@ import pytest
 from django.db import connection
 
 from roadie.accounts.models import Role, User
+from roadie.core import clock
 from roadie.customers.models import Contract, Deployment, Module, Organization
 from roadie.demo import PASSWORD, load_demo
 from roadie.notifications.models import OutboxMessage
+from roadie.oncall.models import EscalationPolicy
+from roadie.oncall.selectors import oncall_users
 from roadie.tickets.models import Comment, Kind, Severity, Status, Tag, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +43,11 @@ def test_demo_loads_a_realistic_desk_once_and_a_second_load_adds_nothing():
     assert "zhang.wei@galaxy-live.demo" in logins
     assert PASSWORD in logins
     assert User.objects.get(email="admin@roadie.demo").check_password(PASSWORD)
+
+    # Urgent tickets page someone: a default policy whose first step is a 7×24 schedule that
+    # has a person on call right now.
+    policy = EscalationPolicy.objects.get(is_default=True)
+    first = policy.steps.order_by("position").first()
+    assert first.kind == "schedule"
+    on_call = oncall_users(schedule=first.schedule, at=clock.now())
+    assert len(on_call) == 1 and on_call[0].is_vendor_staff
