@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -89,3 +90,67 @@ def prepare(default_pg_name: str = BENCH_PREFIX) -> BenchDatabase:
     # Pages link static files through the manifest, as under `roadie serve`.
     call_command("collectstatic", interactive=False, verbosity=0)
     return database
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_ready(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+    import http.client
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with {server.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not answer /healthz in time")
+
+
+def serve(
+    database: BenchDatabase, *, timeout: int = 60, log: bool = False
+) -> tuple[subprocess.Popen, int]:
+    """gunicorn on a free loopback port as `roadie serve` runs it (2 workers × 4 threads, minus
+    collectstatic), on the bench database; returns (process, port) once /healthz answers."""
+    from django.db import connections
+
+    connections.close_all()  # the server's workers open their own
+    port = _free_port()
+    output = None if log else subprocess.DEVNULL
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--timeout",
+            str(timeout),
+        ],
+        cwd=ROOT,
+        env=database.env(),
+        stdout=output,
+        stderr=output,
+    )
+    try:
+        _wait_ready(port, server)
+    except BaseException:
+        server.terminate()
+        raise
+    return server, port

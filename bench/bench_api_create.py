@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import socket
-import subprocess
 import sys
 import time
 from datetime import date
 
-from _setup import ROOT, BenchDatabase, prepare
+from _setup import BenchDatabase, prepare, serve
 
 TARGETS = {"sqlite": 200, "postgresql": 150}
 WARMUP = 50
@@ -80,55 +78,9 @@ def _payload(i: int, organization: str) -> bytes:
     ).encode()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_ready(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not answer /healthz in time")
-
-
 def _run_http(database: BenchDatabase, n: int, organization: str, token: str) -> float:
-    from django.db import connections
-
-    connections.close_all()
-    port = _free_port()
-    server = subprocess.Popen(
-        # The command line `roadie serve` runs (roadie/commands.py), minus collectstatic.
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=database.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, port = serve(database)
     try:
-        _wait_ready(port, server)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 

@@ -24,14 +24,12 @@ import argparse
 import http.client
 import itertools
 import json
-import socket
-import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from _setup import ROOT, BenchDatabase, prepare
+from _setup import prepare, serve
 
 SAMPLE_TARGET = 2000
 ALERT_TARGET = 1000
@@ -111,27 +109,6 @@ def _alertmanager_body(status: str, round_: int, size: int) -> bytes:
             "alerts": alerts,
         }
     ).encode()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_ready(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not answer /healthz in time")
 
 
 class Load:
@@ -269,35 +246,6 @@ def _run_pairs(load: Load, make, seconds: float, size: int, pairs) -> float:  # 
     return time.perf_counter() - began
 
 
-def _serve(database: BenchDatabase, log: bool) -> tuple[subprocess.Popen, int]:
-    from django.db import connections
-
-    connections.close_all()
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--timeout",
-            "120",
-        ],
-        cwd=ROOT,
-        env=database.env(),
-        stdout=None if log else subprocess.DEVNULL,
-        stderr=None if log else subprocess.DEVNULL,
-    )
-    _wait_ready(port, server)
-    return server, port
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--deployments", type=int, default=50)
@@ -320,7 +268,7 @@ def main() -> int:
     try:
         tokens = _fixtures(args.deployments)
         if args.client == "http":
-            server, port = _serve(database, args.server_log)
+            server, port = serve(database, timeout=120, log=args.server_log)
             post = _http_poster(port)
         else:
             args.clients = 1
