@@ -297,18 +297,14 @@ def contract_targets(*, contract: Contract) -> list[TargetRow]:
     """Per severity of the contract's tier, most severe first. Callers pass a contract the
     viewer may see (contracts_visible)."""
     own = {t.severity: t for t in ContractTarget.objects.filter(contract=contract)}
-    rows = {
-        policy.severity: TargetRow(
+    rows = {}
+    for policy in Policy.objects.filter(tier_id=contract.tier_id):
+        mine = own.get(policy.severity)
+        rows[policy.severity] = TargetRow(
             severity=policy.severity,
             tier_response_minutes=policy.response_minutes,
             tier_resolution_minutes=policy.resolution_minutes,
-            own_response_minutes=own[policy.severity].response_minutes
-            if policy.severity in own
-            else None,
-            own_resolution_minutes=own[policy.severity].resolution_minutes
-            if policy.severity in own
-            else None,
+            own_response_minutes=mine.response_minutes if mine else None,
+            own_resolution_minutes=mine.resolution_minutes if mine else None,
         )
-        for policy in Policy.objects.filter(tier_id=contract.tier_id)
-    }
     return [rows[severity] for severity in Severity if severity in rows]

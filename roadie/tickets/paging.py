@@ -86,11 +86,6 @@ def ticket_page_start(ticket: Ticket) -> None:
     _start_after_commit([(ticket.pk, "", "")])
 
 
-def sla_event_page(ticket: Ticket, clock_name: str, threshold: str) -> None:
-    """Page about one SLA threshold the sweep claimed (see sla_events_page)."""
-    sla_events_page([(ticket.pk, clock_name, threshold)])
-
-
 def sla_events_page(crossings: list[PageRequest]) -> None:
     """Page about SLA thresholds the sweep claimed: a warning quietly, a breach urgently.
 

@@ -348,7 +348,7 @@ def test_sla_breach_without_a_policy_is_recorded_not_raised(customer_a, commit):
 
 def test_stale_defects_do_not_page(customer_a, policy):
     ticket = file(customer_a, severity="general")
-    paging.sla_event_page(ticket, "resolution", "stale_14d")
+    paging.sla_events_page([(ticket.pk, "resolution", "stale_14d")])
     assert not Page.objects.exists()
 
 
