@@ -89,12 +89,11 @@ def insert_messages(rows: list[OutboxMessage]) -> list[OutboxMessage]:
         chunk = seen_before[start : start + INSERT_CHUNK]
         stored.extend(OutboxMessage.objects.filter(idempotency_key__in=chunk))
     stored.sort(key=lambda m: m.pk)
-    due = [
-        m.pk
-        for m in stored
-        if m.status == OutboxMessage.Status.PENDING and m.next_attempt_at <= now
+    due_messages = [
+        m for m in stored if m.status == OutboxMessage.Status.PENDING and m.next_attempt_at <= now
     ]
-    urgent = frozenset(m.pk for m in stored if m.pk in due and (m.payload or {}).get("urgent"))
+    due = [m.pk for m in due_messages]
+    urgent = frozenset(m.pk for m in due_messages if (m.payload or {}).get("urgent"))
     if due:
         # robust: a broker that refuses the task must not stop the caller's other commit hooks
         # (its pages); the outbox sweep hands due messages to the worker again.
